@@ -1,0 +1,75 @@
+"""The backend contract: ``generate(requests) -> completions`` for a batch of chat requests.
+
+A backend has one job. Everything about *which* model and *where* it runs is decided when the
+backend is built (:func:`fathom.backends.load_backend`); callers only ever see this protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+__all__ = ["Backend", "ChatRequest", "Completion", "Sampling"]
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How to sample. ``temperature == 0`` means greedy decoding."""
+
+    max_tokens: int = 256
+    """Most new tokens to generate."""
+    temperature: float = 0.0
+    """0 for greedy; > 0 samples."""
+    top_p: float = 1.0
+    """Nucleus sampling mass."""
+    stop: tuple[str, ...] = ()
+    """Strings that end generation; they are not included in the output."""
+    seed: int | None = None
+    """Seed for sampled decoding (None: nondeterministic)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "stop": list(self.stop)}
+
+
+@dataclass
+class ChatRequest:
+    """One chat to complete: OpenAI-style ``messages``, optional ``tools`` (JSON schemas)."""
+
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]] | None = None
+    sampling: Sampling = field(default_factory=Sampling)
+
+
+@dataclass
+class Completion:
+    """One generated assistant turn.
+
+    ``message`` is an OpenAI assistant message: ``{"role": "assistant", "content": str | None}``
+    plus ``"tool_calls": [{"id", "type": "function", "function": {"name", "arguments": str}}]``
+    when the model called tools. ``text`` is the raw generated text before tool-call parsing.
+    """
+
+    message: dict[str, Any]
+    text: str
+    finish_reason: str = "stop"
+    """``"stop"``, ``"length"`` or ``"tool_calls"``."""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Anything that completes a batch of chat requests."""
+
+    supports_batching: ClassVar[bool]
+    """True when one call with many requests is faster than many calls with one."""
+    model_name: str
+    """The name completions are attributed to (used in caches and reports)."""
+
+    def generate(self, requests: Sequence[ChatRequest]) -> list[Completion]:
+        """Complete every request; the result has the same length and order."""
+        ...

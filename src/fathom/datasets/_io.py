@@ -1,0 +1,49 @@
+"""JSON Lines reading and writing with precise errors and atomic writes."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from fathom._manifest import atomic_write_text
+from fathom.errors import DataError, Problem
+
+__all__ = ["read_jsonl", "write_jsonl"]
+
+
+def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Read one JSON object per line; blank lines are skipped.
+
+    Raises:
+        DataError: listing every line that is not a JSON object (line numbers are 1-based).
+        FileNotFoundError: the file does not exist.
+    """
+    path = Path(path)
+    rows: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append(Problem(f"{path}:{lineno}", f"not valid JSON ({exc.msg} at column {exc.colno})"))
+                continue
+            if not isinstance(obj, dict):
+                problems.append(Problem(f"{path}:{lineno}", f"expected a JSON object, got {type(obj).__name__}"))
+                continue
+            rows.append(obj)
+    if problems:
+        raise DataError(problems, title=f"{path} is not valid JSON Lines")
+    return rows
+
+
+def write_jsonl(path: str | os.PathLike[str], rows: Iterable[dict[str, Any]]) -> Path:
+    """Write rows as JSON Lines atomically (a crash never leaves half a file)."""
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    atomic_write_text(path, text)
+    return Path(path)

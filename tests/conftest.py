@@ -1,0 +1,36 @@
+"""Test set-up shared by every test: hermetic user folder, shared reference data, tiny models.
+
+* ``FATHOM_HOME`` points at a per-session temporary folder (the bundled model is converted into it
+  once per session when a test needs it).
+* ``shared_file("data/shipping/real_bulletins.jsonl")`` finds the project's reference data in
+  ``../shared``. Missing data skips the test on a developer machine but fails it under CI
+  (``CI=true``), so CI can never pass by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("FATHOM_SHARED", REPO.parent / "shared"))
+
+
+def shared_path(relative: str) -> Path:
+    """Path of a file under ``../shared``; skip (or fail under CI) when it is missing."""
+    path = SHARED / relative
+    if not path.exists():
+        message = f"reference data {path} is missing (it lives in ../shared beside the repo)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fathom_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = Path(os.environ.get("FATHOM_TEST_HOME") or tmp_path_factory.mktemp("fathom-home"))
+    os.environ["FATHOM_HOME"] = str(home)
+    return home
