@@ -34,3 +34,22 @@ def _fathom_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = Path(os.environ.get("FATHOM_TEST_HOME") or tmp_path_factory.mktemp("fathom-home"))
     os.environ["FATHOM_HOME"] = str(home)
     return home
+
+
+@pytest.fixture(scope="session")
+def bundled_model_dir(_fathom_home: Path) -> Path:
+    """The real bundled SmolLM2 converted into this session's FATHOM_HOME (about 20-30 s, once).
+
+    Set ``FATHOM_TEST_HOME`` to a persistent folder to keep the conversion between runs.
+    """
+    from fathom.models import bundled_dir
+
+    return bundled_dir("smollm2-135m", quiet=True)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(bundled_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A random 2-layer, 64-dim Llama with the bundled tokenizer and tool-aware template."""
+    from fathom.models import make_tiny_model
+
+    return make_tiny_model(tmp_path_factory.mktemp("tiny-model") / "tiny", seed=0)

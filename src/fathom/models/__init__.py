@@ -1,1 +1,36 @@
-"""TODO docstring."""
+"""Models: resolve a spec, load weights and tokenizer, the bundled SmolLM2, the tool-aware template.
+
+Covers: bundled GGUF models (dequantised once, cached as safetensors under ``$FATHOM_HOME``), Hugging
+Face hub ids, local folders (full models and PEFT adapters on their base), remote endpoint specs.
+Not covered: generation (``fathom.backends``) and training (``fathom.train``).
+"""
+
+from __future__ import annotations
+
+from fathom.models._bundled import BUNDLED, bundled_dir, bundled_gguf, is_cached
+from fathom.models._catalog import list_models, pull_model
+from fathom.models._load import default_device, load_model, load_tokenizer, model_folder
+from fathom.models._spec import ModelSpec, resolve_model
+from fathom.models._template import (SMOLLM2_TOOL_TEMPLATE, ensure_tool_template, prepare_messages,
+                                     template_handles_tools)
+from fathom.models._tiny import make_tiny_model
+
+__all__ = [
+    "BUNDLED",
+    "SMOLLM2_TOOL_TEMPLATE",
+    "ModelSpec",
+    "bundled_dir",
+    "bundled_gguf",
+    "default_device",
+    "ensure_tool_template",
+    "is_cached",
+    "list_models",
+    "load_model",
+    "load_tokenizer",
+    "make_tiny_model",
+    "model_folder",
+    "prepare_messages",
+    "pull_model",
+    "resolve_model",
+    "template_handles_tools",
+]

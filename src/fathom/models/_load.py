@@ -1,0 +1,89 @@
+"""Loading models and tokenizers from a spec (transformers + PEFT).
+
+Heavy imports happen inside the functions. Tokenizers always come back with a chat template that
+renders tools (:func:`fathom.models.ensure_tool_template`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fathom.errors import ModelError
+from fathom.models._bundled import bundled_dir
+from fathom.models._spec import ModelSpec, resolve_model
+from fathom.models._template import ensure_tool_template
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+__all__ = ["default_device", "load_model", "load_tokenizer", "model_folder"]
+
+
+def default_device() -> str:
+    """``"cuda"`` when a GPU is visible, else ``"cpu"``."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def model_folder(spec: str | ModelSpec) -> str:
+    """A string transformers' ``from_pretrained`` accepts for a bundled, hub or local model."""
+    s = resolve_model(spec) if isinstance(spec, str) else spec
+    if s.kind == "bundled":
+        return str(bundled_dir(s.spec))
+    if s.kind == "local":
+        return str(s.path)
+    if s.kind == "hub":
+        return s.spec
+    raise ModelError(f"{s.spec!r} is a {s.kind} model and has no single weights folder; "
+                     f"use load_model() (adapters) or an HTTP backend (remote).")
+
+
+def load_tokenizer(spec: str | ModelSpec) -> PreTrainedTokenizerBase:
+    """The tokenizer for a model spec, with a tool-aware chat template and a pad token."""
+    from transformers import AutoTokenizer
+
+    s = resolve_model(spec) if isinstance(spec, str) else spec
+    if s.kind == "adapter":
+        assert s.path is not None and s.base is not None
+        source = str(s.path) if (s.path / "tokenizer_config.json").exists() else model_folder(s.base)
+    else:
+        source = model_folder(s)
+    tokenizer = AutoTokenizer.from_pretrained(source)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return ensure_tool_template(tokenizer)
+
+
+def load_model(spec: str | ModelSpec, *, device: str | None = None, dtype: str | None = None,
+               trainable: bool = False) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Load ``(model, tokenizer)`` for a bundled, hub or local model, or a PEFT adapter on its base.
+
+    Args:
+        spec: a model spec (see :func:`fathom.models.resolve_model`).
+        device: ``"cpu"``, ``"cuda"``... (default: a GPU when there is one).
+        dtype: ``"float32"``, ``"bfloat16"``, ``"float16"`` (default: float32 on CPU, bfloat16 on GPU).
+        trainable: for adapters, load the LoRA weights trainable (to continue training).
+    """
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    s = resolve_model(spec) if isinstance(spec, str) else spec
+    device = device or default_device()
+    torch_dtype = getattr(torch, dtype) if dtype else (torch.bfloat16 if device.startswith("cuda") else torch.float32)
+    if s.kind == "remote":
+        raise ModelError(f"{s.spec!r} is a remote endpoint; it has no local weights. "
+                         f"Use fathom.backends.load_backend({s.spec!r}) to generate with it.")
+    if s.kind == "adapter":
+        from peft import PeftModel
+
+        assert s.path is not None and s.base is not None
+        base, _ = load_model(s.base, device=device, dtype=dtype)
+        model: Any = PeftModel.from_pretrained(base, str(s.path), is_trainable=trainable)
+    else:
+        model = AutoModelForCausalLM.from_pretrained(model_folder(s), dtype=torch_dtype)
+        model.to(device)
+    model.eval()
+    return model, load_tokenizer(s)
+
+

@@ -1,0 +1,122 @@
+"""The tool-aware chat template used for training, generation and serving.
+
+SmolLM2-135M-Instruct's template, as shipped in its GGUF, renders neither tools nor tool calls and
+fails on ``content: None``. :data:`SMOLLM2_TOOL_TEMPLATE` is the same ChatML layout plus SmolLM2's
+function-calling form: tool schemas in the system turn inside ``<tools>``, calls as
+``<tool_call>[{"name": ..., "arguments": {...}}]</tool_call>`` (a JSON list), and results as ``tool``
+turns. Assistant turns are wrapped in ``{% generation %}`` so ``return_assistant_tokens_mask``
+marks exactly the tokens the model must learn (text, tool calls and the closing ``<|im_end|>``).
+
+A model whose own template already renders tools keeps it (:func:`ensure_tool_template`).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+__all__ = ["SMOLLM2_TOOL_TEMPLATE", "ensure_tool_template", "prepare_messages", "template_handles_tools"]
+
+TOOL_SYSTEM_PROMPT = (
+    "You are an expert in composing functions. You are given a question and a set of possible functions. "
+    "Based on the question, you will need to make one or more function/tool calls to achieve the purpose. "
+    "If none of the functions can be used, point it out and refuse to answer. If the given question lacks "
+    "the parameters required by the function, also point it out.\n\n"
+    "You have access to the following tools:\n"
+)
+TOOL_FORMAT_PROMPT = (
+    "\n\nThe output MUST strictly adhere to the following format, and NO other text MUST be included.\n"
+    "The example format is as follows. Please make sure the parameter type is correct. If no function call "
+    "is needed, please make the tool calls an empty list '[]'.\n"
+    '<tool_call>[\n{"name": "func_name1", "arguments": {"argument1": "value1", "argument2": "value2"}},\n'
+    "... (more tool calls as required)\n]</tool_call>"
+)
+
+SMOLLM2_TOOL_TEMPLATE = (
+    "{%- set default_system = 'You are a helpful AI assistant named SmolLM, trained by Hugging Face' -%}"
+    "{%- if messages and messages[0]['role'] == 'system' -%}"
+    "{%- set system = messages[0]['content'] or '' -%}{%- set loop_messages = messages[1:] -%}"
+    "{%- else -%}{%- set system = default_system -%}{%- set loop_messages = messages -%}{%- endif -%}"
+    "{{- '<|im_start|>system\\n' + system -}}"
+    "{%- if tools -%}"
+    "{{- '\\n\\n' + " + json.dumps(TOOL_SYSTEM_PROMPT) + " + '<tools>' + (tools | tojson) + '</tools>' + "
+    + json.dumps(TOOL_FORMAT_PROMPT) + " -}}"
+    "{%- endif -%}"
+    "{{- '<|im_end|>\\n' -}}"
+    "{%- for message in loop_messages -%}"
+    "{%- if message['role'] == 'assistant' -%}"
+    "{{- '<|im_start|>assistant\\n' -}}"
+    "{%- generation -%}"
+    "{%- if message['content'] -%}{{- message['content'] -}}{%- endif -%}"
+    "{%- if message['tool_calls'] is defined and message['tool_calls'] -%}"
+    "{%- if message['content'] -%}{{- '\\n' -}}{%- endif -%}"
+    "{{- '<tool_call>[' -}}"
+    "{%- for call in message['tool_calls'] -%}"
+    "{%- set f = call['function'] if call['function'] is defined else call -%}"
+    "{{- '{\"name\": ' + (f['name'] | tojson) + ', \"arguments\": ' + (f['arguments'] | tojson) + '}' -}}"
+    "{%- if not loop.last -%}{{- ', ' -}}{%- endif -%}"
+    "{%- endfor -%}"
+    "{{- ']</tool_call>' -}}"
+    "{%- endif -%}"
+    "{{- '<|im_end|>' -}}"
+    "{%- endgeneration -%}"
+    "{{- '\\n' -}}"
+    "{%- else -%}"
+    "{{- '<|im_start|>' + message['role'] + '\\n' + (message['content'] or '') + '<|im_end|>\\n' -}}"
+    "{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{- '<|im_start|>assistant\\n' -}}{%- endif -%}"
+)
+
+
+def prepare_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Copy messages into the shape chat templates expect.
+
+    Tool-call ``arguments`` given as JSON strings (OpenAI style) become dicts, and ``None``
+    content becomes ``""``. The input is not modified.
+
+    >>> prepare_messages([{"role": "assistant", "content": None, "tool_calls": [
+    ...     {"id": "1", "type": "function", "function": {"name": "f", "arguments": '{"x": 1}'}}]}])[0]
+    {'role': 'assistant', 'content': '', 'tool_calls': [{'id': '1', 'type': 'function', 'function': {'name': 'f', 'arguments': {'x': 1}}}]}
+    """
+    out = copy.deepcopy(messages)
+    for message in out:
+        if message.get("content") is None:
+            message["content"] = ""
+        for call in message.get("tool_calls") or []:
+            fn = call.get("function", call)
+            if isinstance(fn.get("arguments"), str):
+                fn["arguments"] = json.loads(fn["arguments"] or "{}")
+    return out
+
+
+_PROBE_TOOLS = [{"type": "function", "function": {"name": "probe_tool_zz", "description": "probe",
+                                                   "parameters": {"type": "object", "properties": {}}}}]
+_PROBE_MESSAGES = [
+    {"role": "user", "content": "hi"},
+    {"role": "assistant", "content": "", "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "probe_call_qq", "arguments": {}}}]},
+    {"role": "tool", "tool_call_id": "c1", "content": "probe_result_ww"},
+]
+
+
+def template_handles_tools(tokenizer: Any) -> bool:
+    """True when the tokenizer's chat template renders tool schemas, tool calls and tool results."""
+    if not getattr(tokenizer, "chat_template", None):
+        return False
+    try:
+        text = tokenizer.apply_chat_template(_PROBE_MESSAGES, tools=_PROBE_TOOLS, tokenize=False)
+    except Exception:  # a template that raises on tools does not handle them
+        return False
+    return all(s in text for s in ("probe_tool_zz", "probe_call_qq", "probe_result_ww"))
+
+
+def ensure_tool_template(tokenizer: Any) -> Any:
+    """Give the tokenizer :data:`SMOLLM2_TOOL_TEMPLATE` unless its own template handles tools.
+
+    Returns the same tokenizer (modified in place).
+    """
+    if not template_handles_tools(tokenizer):
+        tokenizer.chat_template = SMOLLM2_TOOL_TEMPLATE
+    return tokenizer
