@@ -1,0 +1,172 @@
+"""Evaluation runs: generate (cached), grade, summarise with confidence intervals, report.
+
+``evaluate(model, data, grader, out)`` writes into ``out``:
+
+* ``completions.jsonl``: the completion cache (append-only; what makes re-runs free);
+* ``results.jsonl``: one row per example: id, prompt, completion, reference, grade;
+* ``summary.json``: mean score and per-component means with bootstrap CIs, gate pass rates,
+  timings and cache statistics;
+* ``report.html``: a self-contained page with plots (see :mod:`fathom.evaluate._report`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fathom._manifest import atomic_write_text, write_manifest
+from fathom.backends._protocol import Backend, ChatRequest, Completion, Sampling
+from fathom.datasets._io import read_jsonl, write_jsonl
+from fathom.evaluate._cache import CompletionCache, request_key
+from fathom.evaluate._stats import bootstrap_mean
+from fathom.graders._protocol import Grader
+
+__all__ = ["EvalConfig", "build_request", "evaluate", "example_id", "model_identity"]
+
+
+@dataclass
+class EvalConfig:
+    """How to run an evaluation."""
+
+    sampling: Sampling = field(default_factory=Sampling)
+    """Generation settings (greedy, 256 new tokens by default)."""
+    batch_size: int = 16
+    """Requests per backend call; also how often the cache is flushed."""
+    limit: int | None = None
+    """Evaluate only the first N examples."""
+    fewshot: list[dict[str, Any]] = field(default_factory=list)
+    """Examples whose user/assistant turns are put before each prompt (few-shot prompting)."""
+    bootstrap_seed: int = 0
+
+
+def example_id(example: dict[str, Any], index: int) -> str:
+    """``meta.id``, else ``id``, else the 0-based line index, as a string."""
+    meta = example.get("meta") or {}
+    return str(meta.get("id", example.get("id", index)))
+
+
+def _shots(fewshot: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    turns: list[dict[str, Any]] = []
+    for shot in fewshot:
+        turns += [m for m in shot["messages"] if m["role"] in ("user", "assistant")]
+    return turns
+
+
+def build_request(example: dict[str, Any], sampling: Sampling,
+                  fewshot: Sequence[dict[str, Any]] = ()) -> ChatRequest:
+    """The prompt of an example: its messages before the final assistant turn, few-shot turns first."""
+    messages = list(example["messages"])
+    while messages and messages[-1]["role"] == "assistant":
+        messages.pop()
+    if fewshot:
+        system = [m for m in messages[:1] if m["role"] == "system"]
+        messages = system + _shots(fewshot) + messages[len(system):]
+    return ChatRequest(messages=messages, tools=example.get("tools"), sampling=sampling)
+
+
+def model_identity(spec: str) -> str:
+    """The model spec plus, for local folders, a signature of their weight files (retraining changes it)."""
+    path = Path(spec)
+    if not path.is_dir():
+        return spec
+    weights = sorted(p for p in path.iterdir() if p.suffix in (".safetensors", ".bin", ".gguf"))
+    return spec + "|" + ";".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in weights)
+
+
+def _generate_cached(backend: Backend, identity: str, requests: list[ChatRequest], cache: CompletionCache,
+                     batch_size: int, quiet: bool) -> tuple[list[Completion], int]:
+    from rich.progress import Progress
+
+    keys = [request_key(identity, r) for r in requests]
+    todo = [i for i, k in enumerate(keys) if k not in cache]
+    todo = list(dict.fromkeys(todo))
+    with Progress(disable=quiet or not todo, transient=False) as progress:
+        task = progress.add_task(f"generating with {backend.model_name}", total=len(todo))
+        for start in range(0, len(todo), batch_size):
+            chunk = [i for i in todo[start:start + batch_size] if keys[i] not in cache]
+            completions = backend.generate([requests[i] for i in chunk])
+            cache.add_many([(keys[i], c) for i, c in zip(chunk, completions, strict=True)])
+            progress.advance(task, len(todo[start:start + batch_size]))
+    return [cache.get(k) for k in keys], len(todo)
+
+
+def evaluate(model: str | Backend, data: str | Path | list[dict[str, Any]], grader: Grader, out: str | Path, *,
+             config: EvalConfig | None = None, grader_spec: Any = None, quiet: bool = False,
+             backend_options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Evaluate a model on a dataset with a grader; write the run folder; return the summary.
+
+    Args:
+        model: a model spec (``smollm2-135m``, a folder, ``http://host/v1#name``) or a built backend.
+        data: a JSONL file of examples, or the examples.
+        grader: the grader (see :func:`fathom.graders.build_grader`).
+        out: the run folder (created; re-running in the same folder reuses its completion cache).
+        config: generation and bootstrap settings.
+        grader_spec: how the grader was specified (recorded in the summary and manifest).
+        backend_options: passed to :func:`fathom.backends.load_backend` when ``model`` is a spec.
+    """
+    from fathom.evaluate._report import write_report
+
+    config = config or EvalConfig()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    examples = read_jsonl(data) if isinstance(data, (str, Path)) else list(data)
+    examples = examples[:config.limit] if config.limit else examples
+    if isinstance(model, str):
+        from fathom.backends import load_backend
+
+        backend = load_backend(model, **(backend_options or {}))
+        identity = model_identity(model)
+    else:
+        backend, identity = model, model.model_name
+    requests = [build_request(e, config.sampling, config.fewshot) for e in examples]
+    cache = CompletionCache(out / "completions.jsonl")
+    started = time.perf_counter()
+    completions, generated = _generate_cached(backend, identity, requests, cache, config.batch_size, quiet)
+    generate_s = time.perf_counter() - started
+    started = time.perf_counter()
+    rows = []
+    for index, (example, request, completion) in enumerate(zip(examples, requests, completions, strict=True)):
+        grade = grader(example, completion.message)
+        rows.append({"id": example_id(example, index), "prompt": request.messages, "completion": completion.message,
+                     "reference": example.get("reference"), **grade.to_dict(),
+                     "finish_reason": completion.finish_reason,
+                     "usage": {"prompt_tokens": completion.prompt_tokens,
+                               "completion_tokens": completion.completion_tokens}})
+    grade_s = time.perf_counter() - started
+    summary = summarise(rows, seed=config.bootstrap_seed)
+    summary.update({
+        "model": backend.model_name if not isinstance(model, str) else model,
+        "data": str(data) if isinstance(data, (str, Path)) else "<in memory>",
+        "grader": grader_spec if grader_spec is not None else getattr(grader, "__name__", type(grader).__name__),
+        "sampling": config.sampling.to_dict(),
+        "timings_s": {"generate": round(generate_s, 3), "grade": round(grade_s, 3)},
+        "cache": {"generated": generated, "reused": len(rows) - generated},
+    })
+    if generated:
+        summary["timings_s"]["examples_per_s"] = round(generated / max(generate_s, 1e-9), 3)
+    write_jsonl(out / "results.jsonl", rows)
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
+    write_report(out, rows, summary)
+    write_manifest(out, kind="eval", config={"model": summary["model"], "grader": summary["grader"],
+                                             "sampling": config.sampling.to_dict(), "limit": config.limit,
+                                             "fewshot": len(config.fewshot)},
+                   inputs={"data": data} if isinstance(data, (str, Path)) else None)
+    return summary
+
+
+def summarise(rows: list[dict[str, Any]], *, seed: int = 0) -> dict[str, Any]:
+    """Mean score and per-component means with bootstrap CIs, and gate pass rates."""
+    components = sorted({k for r in rows for k in r["components"]})
+    gates = sorted({k for r in rows for k in r["gates"]})
+    return {
+        "n": len(rows),
+        "score": bootstrap_mean([r["score"] for r in rows], seed=seed),
+        "components": {c: bootstrap_mean([r["components"][c] for r in rows if c in r["components"]], seed=seed)
+                       for c in components},
+        "gates": {g: sum(bool(r["gates"][g]) for r in rows if g in r["gates"]) /
+                  max(1, sum(g in r["gates"] for r in rows)) for g in gates},
+    }
