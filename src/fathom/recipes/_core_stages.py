@@ -1,0 +1,46 @@
+"""The generic recipe stages: ``sft``, ``eval`` and ``compare``.
+
+Each is a thin, readable wrapper: turn recipe parameters into library arguments, call the library,
+return the paths and figures later stages need.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fathom.recipes._recipe import InputPath
+from fathom.recipes._stages import StageContext
+
+__all__ = ["compare_stage", "eval_stage", "sft_stage"]
+
+
+def eval_stage(ctx: StageContext, model: str, data: InputPath, grader: str | dict[str, Any],
+               max_tokens: int = 256, temperature: float = 0.0, batch_size: int = 16,
+               limit: int | None = None, fewshot: int = 0, fewshot_data: InputPath | None = None,
+               label: str | None = None) -> dict[str, Any]:
+    """Evaluate ``model`` on ``data`` with ``grader``; ``fewshot`` examples from ``fewshot_data`` go first.
+
+    An interrupted evaluation resumes from its completion cache in the stage folder.
+    """
+    from fathom.backends._protocol import Sampling
+    from fathom.datasets._io import read_jsonl
+    from fathom.evaluate import EvalConfig, evaluate
+    from fathom.graders._registry import build_grader
+
+    shots = read_jsonl(fewshot_data)[:fewshot] if fewshot and fewshot_data else []
+    config = EvalConfig(sampling=Sampling(max_tokens=max_tokens, temperature=temperature, seed=ctx.seed),
+                        batch_size=batch_size, limit=limit, fewshot=shots)
+    summary = evaluate(model, data, build_grader(grader), ctx.out_dir, config=config, grader_spec=grader,
+                       quiet=ctx.quiet)
+    return {"score": summary["score"]["mean"], "n": summary["n"], "label": label or ctx.name,
+            "model": model, "summary": str(ctx.out_dir / "summary.json"),
+            "results": str(ctx.out_dir / "results.jsonl")}
+
+
+def compare_stage(ctx: StageContext, runs: list[str], names: list[str] | None = None) -> dict[str, Any]:
+    """Compare evaluation run folders (paired bootstrap against the first)."""
+    from fathom.evaluate import compare_runs
+
+    result = compare_runs(runs, ctx.out_dir, names=names, seed=ctx.seed)
+    return {"compare": str(ctx.out_dir / "compare.json"),
+            "scores": {name: r["means"]["score"] for name, r in result["runs"].items()}}
