@@ -11,7 +11,35 @@ from typing import Any
 from fathom._manifest import atomic_write_text
 from fathom.errors import DataError, Problem
 
-__all__ = ["read_jsonl", "write_jsonl"]
+__all__ = ["read_jsonl", "scan_jsonl", "write_jsonl"]
+
+
+def scan_jsonl(path: str | os.PathLike[str]) -> tuple[list[tuple[int, dict[str, Any]]], list[Problem]]:
+    """Read every line and keep going past bad ones: ``([(line, row), ...], problems)``.
+
+    Blank lines are skipped; a line that is not a JSON object becomes a :class:`Problem` whose
+    ``where`` is ``"PATH:LINE"`` (1-based). Use it when every problem in a file must be reported.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+    """
+    path = Path(path)
+    rows: list[tuple[int, dict[str, Any]]] = []
+    problems: list[Problem] = []
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line.rstrip("\r\n"))
+            except json.JSONDecodeError as exc:
+                problems.append(Problem(f"{path}:{lineno}", f"not valid JSON ({exc.msg}, column {exc.colno})"))
+                continue
+            if not isinstance(obj, dict):
+                problems.append(Problem(f"{path}:{lineno}", f"expected a JSON object, got {type(obj).__name__}"))
+                continue
+            rows.append((lineno, obj))
+    return rows, problems
 
 
 def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
@@ -21,25 +49,10 @@ def read_jsonl(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
         DataError: listing every line that is not a JSON object (line numbers are 1-based).
         FileNotFoundError: the file does not exist.
     """
-    path = Path(path)
-    rows: list[dict[str, Any]] = []
-    problems: list[Problem] = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                problems.append(Problem(f"{path}:{lineno}", f"not valid JSON ({exc.msg} at column {exc.colno})"))
-                continue
-            if not isinstance(obj, dict):
-                problems.append(Problem(f"{path}:{lineno}", f"expected a JSON object, got {type(obj).__name__}"))
-                continue
-            rows.append(obj)
+    rows, problems = scan_jsonl(path)
     if problems:
         raise DataError(problems, title=f"{path} is not valid JSON Lines")
-    return rows
+    return [row for _, row in rows]
 
 
 def write_jsonl(path: str | os.PathLike[str], rows: Iterable[dict[str, Any]]) -> Path:
