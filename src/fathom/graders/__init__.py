@@ -1,1 +1,62 @@
-"""TODO docstring."""
+"""Graders: one ``grade(example, completion) -> Grade`` function serves data filtering, evaluation,
+DPO pair mining and reinforcement-learning reward.
+
+Covers: the contract (:class:`Grade`, :class:`Grader`), the registry (:func:`build_grader` turns a
+recipe's ``grader: {name: ..., **params}`` into a grader), the generic graders (``exact``,
+``regex``, ``rouge_l``, ``chrf``, ``bleu``, ``json_schema``, ``tool_call``, ``sql_exec``,
+``llm_judge``, ``weighted``), judge-panel helpers, and adapters that make a grader a TRL reward
+function or an Amazon Nova RFT reward Lambda.
+Not covered: running evaluations over datasets (``fathom.evaluate``), domain graders (registered by
+their domain plug-ins, e.g. ``shipping``).
+
+>>> grade = build_grader({"name": "exact", "ignore_punctuation": True})
+>>> grade({"reference": {"text": "Gale warning"}}, "gale warning!").score
+1.0
+"""
+
+from __future__ import annotations
+
+from fathom.graders._agreement import krippendorff_alpha_interval, panel_agreement
+from fathom.graders._json_schema import json_schema
+from fathom.graders._judge import LLMJudge, PairwiseResult, llm_judge
+from fathom.graders._judge_prompts import DEFAULT_CRITERIA, Criterion, parse_judge_reply
+from fathom.graders._nova import nova_lambda_handler, write_nova_lambda
+from fathom.graders._protocol import Grade, Grader, completion_message, completion_text
+from fathom.graders._registry import build_grader, grader_names, register_grader
+from fathom.graders._sql import sql_exec
+from fathom.graders._text import bleu, chrf, exact, regex, rouge_l
+from fathom.graders._toolcall import DEFAULT_TOOL_CALL_WEIGHTS, tool_call
+from fathom.graders._trl import TrlReward, as_trl_reward
+from fathom.graders._weighted import weighted
+
+__all__ = [
+    "DEFAULT_CRITERIA",
+    "DEFAULT_TOOL_CALL_WEIGHTS",
+    "Criterion",
+    "Grade",
+    "Grader",
+    "LLMJudge",
+    "PairwiseResult",
+    "TrlReward",
+    "as_trl_reward",
+    "bleu",
+    "build_grader",
+    "chrf",
+    "completion_message",
+    "completion_text",
+    "exact",
+    "grader_names",
+    "json_schema",
+    "krippendorff_alpha_interval",
+    "llm_judge",
+    "nova_lambda_handler",
+    "panel_agreement",
+    "parse_judge_reply",
+    "regex",
+    "register_grader",
+    "rouge_l",
+    "sql_exec",
+    "tool_call",
+    "weighted",
+    "write_nova_lambda",
+]

@@ -7,6 +7,7 @@ and returns a grader (see :mod:`fathom.graders._protocol`).
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -16,8 +17,19 @@ from fathom.graders._protocol import Grader
 
 __all__ = ["build_grader", "grader_names", "register_grader"]
 
-# name -> "module:factory"; filled by the grader modules' authors.
-_BUILTIN: dict[str, str] = {}
+# name -> "module:factory"
+_BUILTIN: dict[str, str] = {
+    "bleu": "fathom.graders._text:bleu",
+    "chrf": "fathom.graders._text:chrf",
+    "exact": "fathom.graders._text:exact",
+    "json_schema": "fathom.graders._json_schema:json_schema",
+    "llm_judge": "fathom.graders._judge:llm_judge",
+    "regex": "fathom.graders._text:regex",
+    "rouge_l": "fathom.graders._text:rouge_l",
+    "sql_exec": "fathom.graders._sql:sql_exec",
+    "tool_call": "fathom.graders._toolcall:tool_call",
+    "weighted": "fathom.graders._weighted:weighted",
+}
 _REGISTERED: dict[str, Callable[..., Grader]] = {}
 
 
@@ -59,7 +71,24 @@ def build_grader(spec: str | dict[str, Any]) -> Grader:
                                  f"Available: {', '.join(sorted(refs))}.")
     ref = refs[name]
     factory = load_ref(ref) if isinstance(ref, str) else ref
+    _check_params(str(name), factory, params)
     try:
         return factory(**params)
     except TypeError as exc:
         raise ConfigError([f"grader {name!r}: {exc}"]) from exc
+
+
+def _check_params(name: str, factory: Callable[..., Grader], params: dict[str, Any]) -> None:
+    """Raise one ConfigError naming every parameter the factory does not take (with did-you-mean)."""
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):  # builtins and C callables: let the call itself complain
+        return
+    accepted = [p.name for p in signature.parameters.values()
+                if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values()):
+        return
+    problems = [f"grader {name!r}: unknown parameter {key!r}. {did_you_mean(key, accepted)} "
+                f"Valid: {', '.join(accepted) or '(none)'}." for key in params if key not in accepted]
+    if problems:
+        raise ConfigError(problems)
