@@ -14,6 +14,24 @@ from fathom.recipes._stages import StageContext
 __all__ = ["compare_stage", "eval_stage", "sft_stage"]
 
 
+def sft_stage(ctx: StageContext, **params: Any) -> dict[str, Any]:
+    """Supervised fine-tuning (:func:`fathom.train.train_sft`); parameters are :class:`SFTArgs` fields.
+
+    An interrupted run resumes from its latest checkpoint in the stage folder.
+    """
+    from fathom.train import SFTArgs, train_sft
+
+    params.setdefault("seed", ctx.seed)
+    result = train_sft(SFTArgs(**params, out=ctx.out_dir / "model", resume=ctx.resume, progress=not ctx.quiet))
+    return {"model": result.out, "steps": result.steps, "train_loss": result.train_loss,
+            "eval_loss": result.eval_loss, "tokens_per_s": result.tokens_per_s,
+            "train_seconds": round(result.train_seconds, 1), "metrics": result.metrics, "plot": result.plot}
+
+
+sft_stage.config_class = "fathom.train:SFTArgs"  # type: ignore[attr-defined]
+sft_stage.runner_fields = ("out", "resume", "progress")  # type: ignore[attr-defined]
+
+
 def eval_stage(ctx: StageContext, model: str, data: InputPath, grader: str | dict[str, Any],
                max_tokens: int = 256, temperature: float = 0.0, batch_size: int = 16,
                limit: int | None = None, fewshot: int = 0, fewshot_data: InputPath | None = None,

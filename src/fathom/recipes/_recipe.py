@@ -10,12 +10,13 @@ A recipe::
 
 ``uses`` names the stage function (default: the stage's own name); the other keys are its
 parameters, checked against the function's signature. ``${stage.key}`` refers to an output of an
-earlier stage. Validation reports every problem at once, with the key path and a did-you-mean,
+earlier stage, ``${stage}`` to all of its outputs. Validation reports every problem at once, with the key path and a did-you-mean,
 before anything runs.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import typing
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ __all__ = ["InputPath", "Recipe", "StageSpec", "apply_overrides", "load_recipe",
 InputPath = NewType("InputPath", str)
 """Annotate a stage parameter with this when it names a file or folder that must exist."""
 
-_REF = re.compile(r"\$\{([A-Za-z_][\w-]*)\.([\w.-]+)\}")
+_REF = re.compile(r"\$\{([A-Za-z_][\w-]*)(?:\.([\w.-]+))?\}")
 _TOP_KEYS = {"name", "description", "seed", "runs_dir", "stages"}
 
 
@@ -148,7 +149,9 @@ def _check_params(where: str, fn: Any, params: dict[str, Any], accepted: dict[st
     from pydantic import TypeAdapter, ValidationError
 
     problems = []
-    hints = typing.get_type_hints(fn)
+    from fathom.recipes._stages import stage_type_hints
+
+    hints = stage_type_hints(fn)
     for key in params:
         if key not in accepted:
             problems.append(Problem(f"{where}.{key}", f"unknown parameter. {did_you_mean(key, accepted)} "
@@ -160,7 +163,7 @@ def _check_params(where: str, fn: Any, params: dict[str, Any], accepted: dict[st
         if key not in accepted or _refs_in(value):
             continue
         hint = hints.get(key)
-        if hint is InputPath or hint == InputPath | None:
+        if _is_input_path(key, hint):
             if value is not None and not _resolve_path(value, base_dir).exists():
                 problems.append(Problem(f"{where}.{key}", f"path {value!r} does not exist"))
             continue
@@ -174,6 +177,14 @@ def _check_params(where: str, fn: Any, params: dict[str, Any], accepted: dict[st
                 problems.append(Problem(f"{where}.{key}", f"{value!r} is not a valid {_type_name(hint)}: "
                                                           f"{exc.errors()[0]['msg']}"))
     return problems
+
+
+def _is_input_path(name: str, hint: Any) -> bool:
+    """Parameters typed :data:`InputPath`, or as path-like and not an output (``out...``), must exist."""
+    args = typing.get_args(hint) or (hint,)
+    if InputPath in args:
+        return True
+    return not name.startswith("out") and any(typing.get_origin(a) is os.PathLike or a is os.PathLike for a in args)
 
 
 def _check_grader(where: str, spec: Any) -> list[Problem]:
@@ -200,8 +211,8 @@ def resolve_refs(value: Any, outputs: dict[str, dict[str, Any]]) -> Any:
     if isinstance(value, str):
         whole = _REF.fullmatch(value)
         if whole:
-            return _lookup(outputs, *whole.groups())
-        return _REF.sub(lambda m: str(_lookup(outputs, m.group(1), m.group(2))), value)
+            return _lookup(outputs, whole.group(1), whole.group(2) or "")
+        return _REF.sub(lambda m: str(_lookup(outputs, m.group(1), m.group(2) or "")), value)
     if isinstance(value, dict):
         return {k: resolve_refs(v, outputs) for k, v in value.items()}
     if isinstance(value, list):
@@ -211,7 +222,7 @@ def resolve_refs(value: Any, outputs: dict[str, dict[str, Any]]) -> Any:
 
 def _lookup(outputs: dict[str, dict[str, Any]], stage: str, key: str) -> Any:
     node: Any = outputs.get(stage, {})
-    for part in key.split("."):
+    for part in key.split(".") if key else []:
         if not isinstance(node, dict) or part not in node:
             raise ConfigError([Problem(f"${{{stage}.{key}}}", f"stage {stage!r} has no output {key!r}. "
                                        f"{did_you_mean(part, node if isinstance(node, dict) else [])} "

@@ -75,7 +75,29 @@ def stage_function(name: str) -> Callable[..., dict[str, Any]] | None:
     return load_ref(ref) if isinstance(ref, str) else ref
 
 
+def _config_class(fn: Callable[..., Any]) -> Any:
+    ref = getattr(fn, "config_class", None)
+    return load_ref(ref) if isinstance(ref, str) else ref
+
+
 def stage_parameters(fn: Callable[..., Any]) -> dict[str, inspect.Parameter]:
-    """The keyword parameters a stage accepts (everything after ``ctx``)."""
-    params = list(inspect.signature(fn).parameters.values())[1:]
+    """The keyword parameters a stage accepts (everything after ``ctx``).
+
+    A stage that forwards its parameters to an arguments dataclass names it in
+    ``fn.config_class`` (a class or a lazy ``"module:Class"``); that class's fields, less those in
+    ``fn.runner_fields`` (set by the stage itself), are then its parameters.
+    """
+    config_class = _config_class(fn)
+    if config_class is None:
+        params = list(inspect.signature(fn).parameters.values())[1:]
+    else:
+        skip = set(getattr(fn, "runner_fields", ()))
+        params = [p for p in inspect.signature(config_class).parameters.values() if p.name not in skip]
     return {p.name: p for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+def stage_type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    """Type hints of a stage's parameters (of its ``config_class`` when it has one)."""
+    import typing
+
+    return typing.get_type_hints(_config_class(fn) or fn)

@@ -12,7 +12,8 @@ plugin = DomainPlugin(
     name="shipping",
     cli="fathom.domains.shipping.cli:shipping",
     graders={"shipping": "fathom.domains.shipping._grader:shipping_grader"},
-    stages={"shipping_data": "fathom.domains.shipping._stage:build_dataset_stage"},
+    stages={"shipping_data": "fathom.domains.shipping._stage:build_dataset_stage",
+            "shipping_report": "fathom.domains.shipping._report:shipping_report_stage"},
 )
 
 __all__ = ["plugin"]
