@@ -1,1 +1,56 @@
-"""TODO docstring."""
+"""Generation backends: ``generate(requests) -> completions`` for a batch of chat requests.
+
+Covers: the contract (:class:`Backend`, :class:`ChatRequest`, :class:`Sampling`,
+:class:`Completion`), local transformers generation (:class:`TransformersBackend`), any
+OpenAI-compatible HTTP endpoint (:class:`OpenAIHTTPBackend`), building one from a model spec
+(:func:`load_backend`), parsing ``<tool_call>`` output into OpenAI tool calls, and generating a
+JSONL file of completions (:func:`generate_file`, the library side of ``fathom generate``).
+Not covered: serving (``fathom.serve``), grading (``fathom.graders``).
+
+The backend classes import their heavy dependencies (torch, transformers) only when built.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fathom.backends._files import GenerateSummary, completion_record, example_id, generate_file, prompt_messages
+from fathom.backends._load import BACKENDS, load_backend
+from fathom.backends._protocol import Backend, ChatRequest, Completion, Sampling
+from fathom.backends._toolcalls import (ParsedToolCalls, completion_from_text, parse_tool_calls,
+                                        parse_tool_calls_detailed)
+
+if TYPE_CHECKING:
+    from fathom.backends._http import OpenAIHTTPBackend
+    from fathom.backends._transformers import TransformersBackend
+
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "ChatRequest",
+    "Completion",
+    "GenerateSummary",
+    "OpenAIHTTPBackend",
+    "ParsedToolCalls",
+    "Sampling",
+    "TransformersBackend",
+    "completion_from_text",
+    "completion_record",
+    "example_id",
+    "generate_file",
+    "load_backend",
+    "parse_tool_calls",
+    "parse_tool_calls_detailed",
+    "prompt_messages",
+]
+
+_LAZY = {"OpenAIHTTPBackend": "fathom.backends._http", "TransformersBackend": "fathom.backends._transformers"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import the backend classes on first use (their modules pull in httpx or torch)."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'fathom.backends' has no attribute {name!r}")

@@ -10,12 +10,21 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
+from fathom.errors import ConfigError
+
 __all__ = ["Backend", "ChatRequest", "Completion", "Sampling"]
 
 
 @dataclass(frozen=True)
 class Sampling:
-    """How to sample. ``temperature == 0`` means greedy decoding."""
+    """How to sample. ``temperature == 0`` means greedy decoding.
+
+    Invalid values raise :class:`~fathom.errors.ConfigError` listing every problem; ``stop`` may be
+    given as one string or any sequence of strings and is stored as a tuple.
+
+    >>> Sampling(stop="###").stop
+    ('###',)
+    """
 
     max_tokens: int = 256
     """Most new tokens to generate."""
@@ -27,6 +36,23 @@ class Sampling:
     """Strings that end generation; they are not included in the output."""
     seed: int | None = None
     """Seed for sampled decoding (None: nondeterministic)."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.stop, str):
+            object.__setattr__(self, "stop", (self.stop,))
+        elif not isinstance(self.stop, tuple):
+            object.__setattr__(self, "stop", tuple(self.stop))
+        problems = []
+        if self.max_tokens < 1:
+            problems.append(f"max_tokens must be at least 1, got {self.max_tokens}")
+        if self.temperature < 0:
+            problems.append(f"temperature must be >= 0 (0 means greedy), got {self.temperature}")
+        if not 0 < self.top_p <= 1:
+            problems.append(f"top_p must be in (0, 1], got {self.top_p}")
+        if any(not isinstance(s, str) or not s for s in self.stop):
+            problems.append(f"stop must hold non-empty strings, got {list(self.stop)!r}")
+        if problems:
+            raise ConfigError(problems, title="invalid sampling settings")
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "stop": list(self.stop)}
@@ -56,9 +82,16 @@ class Completion:
     """``"stop"``, ``"length"`` or ``"tool_calls"``."""
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    tool_call_errors: list[str] = field(default_factory=list)
+    """Why ``<tool_call>`` blocks in ``text`` could not be parsed (empty when all parsed)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def usage(self) -> dict[str, int]:
+        """OpenAI usage counts: ``prompt_tokens``, ``completion_tokens``, ``total_tokens``."""
+        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "total_tokens": self.prompt_tokens + self.completion_tokens}
 
 
 @runtime_checkable

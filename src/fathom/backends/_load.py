@@ -1,0 +1,94 @@
+"""``load_backend(spec)``: one model spec string in, a ready :class:`~fathom.backends.Backend` out.
+
+* ``http(s)://host:port/v1`` (model name after ``#`` or ``model=``): :class:`OpenAIHTTPBackend`.
+* anything else (bundled name, hub id, folder, adapter): :class:`TransformersBackend`.
+
+``backend=`` names the engine explicitly. ``"llamacpp"`` and ``"vllm"`` are reserved for the
+in-process engines of a later release; asking for one now says what to install or use instead.
+Not covered: picking an engine automatically from the hardware.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+from typing import Any
+
+from fathom.backends._protocol import Backend
+from fathom.errors import BackendError, ConfigError, MissingDependencyError, Problem, did_you_mean
+
+__all__ = ["BACKENDS", "load_backend"]
+
+BACKENDS = ("transformers", "openai")
+"""Engines :func:`load_backend` can build."""
+
+_LATER = {"llamacpp": ("xllamacpp", "fathom[llamacpp]"), "vllm": ("vllm", "fathom[vllm]")}
+
+
+def _check_options(cls: type, options: dict[str, Any], skip: set[str]) -> None:
+    params = inspect.signature(cls.__init__).parameters  # type: ignore[misc]
+    valid = sorted(n for n, p in params.items() if n != "self" and n not in skip
+                   and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD))
+    problems = [Problem(name, f"not an option of {cls.__name__}. {did_you_mean(name, valid)} "
+                              f"Valid options: {', '.join(valid)}.")
+                for name in options if name not in valid]
+    if problems:
+        raise ConfigError(problems, title="invalid backend options")
+
+
+def _later_engine(name: str) -> BackendError | MissingDependencyError:
+    module, extra = _LATER[name]
+    if importlib.util.find_spec(module) is None:
+        return MissingDependencyError(f"The {name} backend needs {module!r}, which",
+                                      f"pip install '{extra}'")
+    return BackendError(f"The {name} backend is not part of this Fathom release ({module} is installed, but "
+                        f"Fathom has no adapter for it yet). Use backend='transformers', or run the engine's own "
+                        f"OpenAI-compatible server and pass its URL: 'http://host:port/v1#model'.")
+
+
+def load_backend(spec: str, *, backend: str | None = None, **options: Any) -> Backend:
+    """Build the backend a model spec names.
+
+    Args:
+        spec: a model spec: ``"smollm2-135m"``, a hub id, a local folder or adapter, or
+            ``"http://host:port/v1#model"``.
+        backend: ``"transformers"`` or ``"openai"`` (default: ``"openai"`` for URLs, else
+            ``"transformers"``).
+        **options: keyword arguments of the backend class (``batch_size=``, ``device=`` for
+            transformers; ``model=``, ``concurrency=``, ``retries=`` for HTTP...).
+
+    Raises:
+        ConfigError: an unknown backend name or option (every bad option is listed).
+        MissingDependencyError: a reserved engine whose package is not installed.
+
+    >>> load_backend("smollm2-135m", backend="vlm")
+    Traceback (most recent call last):
+    ...
+    fathom.errors.ConfigError: invalid backend (1):
+      - backend: unknown backend 'vlm'. Did you mean 'vllm'? Available: transformers, openai; later: llamacpp, vllm.
+    """
+    remote = spec.startswith(("http://", "https://"))
+    name = backend or ("openai" if remote else "transformers")
+    if name in _LATER:
+        raise _later_engine(name)
+    if name not in BACKENDS:
+        hint = did_you_mean(name, [*BACKENDS, *_LATER])
+        raise ConfigError([Problem("backend", f"unknown backend {name!r}. {hint + ' ' if hint else ''}"
+                                              f"Available: {', '.join(BACKENDS)}; later: {', '.join(_LATER)}.")],
+                          title="invalid backend")
+    if name == "openai":
+        from fathom.backends._http import OpenAIHTTPBackend
+
+        if not remote:
+            raise ConfigError([Problem("spec", f"backend 'openai' needs a URL like http://host:port/v1#model, "
+                                               f"got {spec!r}")], title="invalid backend")
+        _check_options(OpenAIHTTPBackend, options, skip={"base_url"})
+        return OpenAIHTTPBackend(spec, **options)
+    from fathom.backends._transformers import TransformersBackend
+
+    if remote:
+        raise ConfigError([Problem("spec", f"{spec!r} is a remote endpoint; the transformers backend needs local "
+                                           f"weights. Drop backend='transformers' to use HTTP.")],
+                          title="invalid backend")
+    _check_options(TransformersBackend, options, skip={"model"})
+    return TransformersBackend(spec, **options)
