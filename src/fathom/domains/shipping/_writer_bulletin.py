@@ -24,6 +24,8 @@ Not covered: the per-area rules (``_writer.py``), grouping (``_grouping.py``), w
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -165,13 +167,16 @@ def _usable(name: str, area: Any) -> str | None:
 
 
 def write_bulletin(stats: dict[str, Any], *, issued: datetime | str | None = None,
-                   word_limit: int = WORD_LIMIT) -> Bulletin:
+                   word_limit: int = WORD_LIMIT,
+                   area_writer: Callable[[dict[str, Any], str], WrittenArea] = write_area) -> Bulletin:
     """Write the whole bulletin from one run's statistics.
 
     Args:
         stats: the statistics JSON (schema ``fathom.shipping.stats/1``).
         issued: issue time (datetime or ISO 8601); defaults to the start of the run.
         word_limit: most words the grouped area forecasts may take.
+        area_writer: writes one area from its statistics (default: the rule-based
+            :func:`write_area`; ``fathom shipping forecast`` passes a language model's).
 
     Returns:
         The :class:`Bulletin`; areas in broadcast order, merged where neighbours agree (and
@@ -197,7 +202,7 @@ def write_bulletin(stats: dict[str, Any], *, issued: datetime | str | None = Non
         if reason is not None:
             skipped.append(reason)
             continue
-        area = write_area(areas[name], name)
+        area = area_writer(areas[name], name)
         written.append(area)
         warning = area_gale_warning(name, areas[name], area.fields, start=start, end=end,
                                     issued=when)
