@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,12 @@ def shared_path(relative: str) -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+@pytest.fixture(scope="session")
+def shared_file() -> Callable[[str], Path]:
+    """:func:`shared_path` as a fixture: ``shared_file("data/shipping/real_bulletins.jsonl")``."""
+    return shared_path
 
 
 @pytest.fixture(scope="session", autouse=True)

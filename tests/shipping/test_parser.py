@@ -24,14 +24,6 @@ from fathom.domains.shipping._parser import (
 )
 
 
-def shared_file(relative: str):  # noqa: ANN201
-    try:
-        from conftest import shared_path
-    except ModuleNotFoundError:  # pytest --import-mode=importlib registers it as tests.conftest
-        from tests.conftest import shared_path
-    return shared_path(relative)
-
-
 def pf(text: str, kind: str) -> dict[str, list[Any]]:
     """{track: [first main, first secondary, second main, second secondary]} in JSON form;
     fails on any unknown phrase."""
@@ -294,7 +286,7 @@ def test_structured_json_round_trips_through_read_forecasts(tmp_path) -> None:
 
 
 # ---------------------------------------------------------------- the whole shared file
-def test_at_least_99_5_percent_of_the_real_area_forecasts_parse() -> None:
+def test_at_least_99_5_percent_of_the_real_area_forecasts_parse(shared_file: Any) -> None:
     path = shared_file("data/shipping/real_bulletins.jsonl")
     start = time.perf_counter()
     entries = failures = 0
@@ -320,7 +312,7 @@ def test_at_least_99_5_percent_of_the_real_area_forecasts_parse() -> None:
     assert rate >= 0.995, "\n".join(listed)
 
 
-def test_real_print_page_parses(capsys: pytest.CaptureFixture[str]) -> None:
+def test_real_print_page_parses(capsys: pytest.CaptureFixture[str], shared_file: Any) -> None:
     path = shared_file("data/shipping/real_bulletins.jsonl")
     with open(path, encoding="utf-8") as fh:
         record = next(r for r in map(json.loads, fh) if r["source_format"].startswith(

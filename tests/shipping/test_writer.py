@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 import re
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -214,14 +215,9 @@ def test_every_word_is_official_vocabulary(bulletins: list) -> None:
     assert {"veering", "backing", "cyclonic", "variable", "occasionally", "later", "gale"} <= seen
 
 
-def test_every_word_occurs_in_real_bulletins(bulletins: list) -> None:
-    try:
-        from conftest import shared_path
-    except ModuleNotFoundError:  # pytest --import-mode=importlib registers it as tests.conftest
-        from tests.conftest import shared_path
-
+def test_every_word_occurs_in_real_bulletins(bulletins: list, shared_file: Any) -> None:
     real: set[str] = set()
-    with open(shared_path("data/shipping/real_bulletins.jsonl"), encoding="utf-8") as fh:
+    with open(shared_file("data/shipping/real_bulletins.jsonl"), encoding="utf-8") as fh:
         for line in fh:
             for area in json.loads(line)["areas"]:
                 for key in ("wind", "sea_state", "weather", "visibility"):

@@ -101,7 +101,7 @@ def build_dataset_stage(ctx: StageContext, start: str = "2025-01-01", days: int 
                         resolution: float = 0.25, val_days: int = 1, test_days: int = 2,
                         max_train: int | None = None, max_val: int | None = 62, fewshot: int = 3,
                         nwp_dir: InputPath | None = None, bulletins: InputPath | None = None,
-                        workers: int = 2) -> dict[str, Any]:
+                        workers: int = 1) -> dict[str, Any]:
     """Build train/val/test examples from model runs; returns their paths and sizes.
 
     Args:
@@ -116,7 +116,7 @@ def build_dataset_stage(ctx: StageContext, start: str = "2025-01-01", days: int 
         fewshot: how many training examples go to ``fewshot.jsonl`` (for few-shot baselines).
         nwp_dir: use the runs in this folder instead of synthetic ones (needs ``bulletins``).
         bulletins: reference bulletins for ``nwp_dir`` runs (JSON Lines with a ``run`` key).
-        workers: processes computing statistics.
+        workers: processes computing statistics (1: in this process, which is fastest for a few dozen runs).
     """
     from fathom.domains.shipping._scale import compute_stats_many, find_runs, run_name
 
