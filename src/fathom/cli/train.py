@@ -1,0 +1,112 @@
+"""``fathom train sft|merge``: fine-tune a model on chat examples, merge a LoRA adapter into its base.
+
+Thin: options map one to one onto :class:`fathom.train.SFTArgs` (their help is the field docstrings),
+the work is :func:`fathom.train.train_sft` / :func:`fathom.train.merge_adapter`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from fathom.train._args import SCHEDULERS, SFTArgs, field_help
+
+F = TypeVar("F", bound=Callable[..., Any])
+_HELP = field_help(SFTArgs)
+_DEFAULTS = {f.name: f.default for f in dataclasses.fields(SFTArgs)}
+
+
+def _opt(name: str, type_: Any = None, **kwargs: Any) -> Callable[[F], F]:
+    """A ``--kebab-case`` option for SFTArgs field ``name``, with the field's default and docstring."""
+    flag = "--" + name.replace("_", "-")
+    default = _DEFAULTS[name]
+    if default is None or default is dataclasses.MISSING:
+        default = None
+    return click.option(flag, name, type=type_, default=default, show_default=default is not None,
+                        help=_HELP[name], **kwargs)
+
+
+@click.group()
+def train() -> None:
+    """Fine-tune models: supervised fine-tuning (sft) with LoRA or in full, and merging adapters (merge)."""
+
+
+@train.command()
+@_opt("model", str, required=True)
+@_opt("data", click.Path(path_type=Path), required=True)
+@_opt("out", click.Path(path_type=Path), required=True)
+@_opt("eval_data", click.Path(path_type=Path))
+@click.option("--full", is_flag=True, help=_HELP["full"])
+@_opt("lora_rank", int)
+@_opt("lora_alpha", int)
+@_opt("lora_dropout", float)
+@click.option("--target-modules", help=_HELP["target_modules"] + " Comma-separated, e.g. q_proj,v_proj.")
+@_opt("epochs", float)
+@_opt("max_steps", int)
+@_opt("learning_rate", float)
+@click.option("--lr-scheduler", default=_DEFAULTS["lr_scheduler"], show_default=True,
+              help=f"{_HELP['lr_scheduler']} Choices: {', '.join(SCHEDULERS)}.")
+@_opt("warmup", float)
+@_opt("batch_size", int)
+@_opt("grad_accum", int)
+@_opt("max_seq_len", int)
+@_opt("weight_decay", float)
+@_opt("eval_steps", int)
+@_opt("save_steps", int)
+@_opt("logging_steps", int)
+@_opt("early_stopping_patience", int)
+@_opt("save_total_limit", int)
+@_opt("seed", int)
+@_opt("device", str)
+@_opt("dtype", str)
+@click.option("--gradient-checkpointing/--no-gradient-checkpointing", default=None, help=_HELP["gradient_checkpointing"])
+@click.option("--loss-positions-only/--all-positions", default=True, show_default=True,
+              help=_HELP["loss_positions_only"])
+@click.option("--group-by-length/--no-group-by-length", default=True, show_default=True,
+              help=_HELP["group_by_length"])
+@click.option("--resume", is_flag=True, help=_HELP["resume"])
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def sft(quiet: bool, target_modules: str | None, **options: Any) -> None:
+    """Supervised fine-tuning of MODEL on chat examples (loss on assistant turns and tool calls only).
+
+    Writes the final adapter (or full model with --full) and its tokenizer into --out, so the folder is a
+    model spec; with --eval-data it is the best checkpoint. A killed run continues with the same command
+    plus --resume. Example:
+
+    \b
+        fathom train sft --model smollm2-135m --data train.jsonl \\
+            --eval-data val.jsonl --out runs/sft
+    """
+    from rich.console import Console
+
+    from fathom.train import train_sft
+
+    args = SFTArgs(**options, target_modules=target_modules.split(",") if target_modules else None,
+                   progress=not quiet)
+    result = train_sft(args)
+    console = Console()
+    losses = f"{result.first_train_loss:.4f} -> {result.train_loss:.4f}" if result.train_loss is not None else "-"
+    console.print(f"[bold]Fine-tuned[/bold] {result.kind} model in {result.out}")
+    console.print(f"  steps {result.steps}/{result.planned_steps}{' (stopped early)' if result.stopped_early else ''}"
+                  f", train loss {losses}" + (f", best eval loss {result.eval_loss:.4f}" if result.eval_loss else ""))
+    if result.tokens_per_s:
+        console.print(f"  {result.tokens_per_s:.0f} tokens/s, training {result.train_seconds:.1f} s, "
+                      f"total {result.total_seconds:.1f} s")
+    console.print(f"  metrics {result.metrics}, loss curve {result.plot}")
+    console.print(f"  use it: fathom generate --model {result.out} ...")
+
+
+@train.command()
+@click.argument("adapter", type=click.Path(path_type=Path))
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for the merged model.")
+@click.option("--dtype", default=None, help="Weight dtype to save (default: float32).")
+@click.option("--overwrite", is_flag=True, help="Replace --out when it already holds files.")
+def merge(adapter: Path, out: Path, dtype: str | None, overwrite: bool) -> None:
+    """Merge the LoRA ADAPTER (a `fathom train sft` folder) into its base: a full model folder with tokenizer."""
+    from fathom.train import merge_adapter
+
+    click.echo(f"Merged model written to {merge_adapter(adapter, out, dtype=dtype, overwrite=overwrite)}")

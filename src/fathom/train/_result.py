@@ -1,0 +1,68 @@
+"""What a fine-tuning run returns (:class:`SFTResult`) and keeps in ``OUT/result.json``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+__all__ = ["SFTResult"]
+
+
+@dataclass
+class SFTResult:
+    """The outcome of :func:`fathom.train.train_sft`."""
+
+    out: str
+    """The run folder; it is also the model spec of the result (``fathom generate --model OUT``)."""
+    kind: str
+    """``"lora"`` (an adapter on ``base``) or ``"full"`` (a complete model)."""
+    base: str
+    """Model spec of the base model (what the adapter applies to, or what full training started from)."""
+    steps: int
+    """Optimizer steps done."""
+    planned_steps: int
+    """Steps the schedule planned; fewer were done when early stopping ended the run."""
+    epochs: float
+    """Passes over the training data done."""
+    stopped_early: bool
+    """True when early stopping ended the run."""
+    train_loss: float | None
+    """Last logged training loss."""
+    first_train_loss: float | None
+    """First logged training loss (compare with ``train_loss`` to see the fall)."""
+    eval_loss: float | None
+    """Evaluation loss of the final model (the best checkpoint's when evaluating)."""
+    best_checkpoint: str | None
+    """Checkpoint the final model came from (with eval data)."""
+    resumed_from: str | None
+    """Checkpoint this invocation resumed from."""
+    gradient_checkpointing: bool
+    """Whether activations were checkpointed (asked for, or chosen because the largest batch was big)."""
+    train_examples: int
+    """Training examples used (after dropping those with nothing to learn)."""
+    train_tokens: int
+    """Real (non-padding) tokens processed in training, over every epoch."""
+    tokens_per_s: float | None
+    """Training throughput of this invocation: real tokens per second of optimizer steps."""
+    train_seconds: float
+    """Wall time of ``trainer.train()`` in this invocation."""
+    total_seconds: float
+    """Wall time of the whole call (loading, tokenizing, training, saving)."""
+    metrics: str
+    """Path of ``metrics.jsonl``."""
+    plot: str
+    """Path of the loss-curve PNG."""
+    manifest: str
+    """Path of ``manifest.json``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy."""
+        return asdict(self)
+
+    @classmethod
+    def load(cls, out: str | Path) -> SFTResult:
+        """Read ``OUT/result.json`` of a finished run."""
+        data = json.loads((Path(out) / "result.json").read_text(encoding="utf-8"))
+        return cls(**{f.name: data[f.name] for f in fields(cls)})
