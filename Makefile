@@ -21,7 +21,8 @@ $(STAMP): pyproject.toml Makefile
 	touch $(STAMP)
 
 demo: setup
-	$(BIN)/fathom demo
+	$(BIN)/fathom run recipes/shipping-forecast.yaml
+	@echo "Report: runs/shipping-forecast/report/report.html (numbers in runs/shipping-forecast/report/summary.json)"
 
 test: setup
 	$(BIN)/python -m pytest -q
