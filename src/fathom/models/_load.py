@@ -6,6 +6,9 @@ renders tools (:func:`fathom.models.ensure_tool_template`).
 
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from fathom.errors import ModelError
@@ -79,11 +82,27 @@ def load_model(spec: str | ModelSpec, *, device: str | None = None, dtype: str |
 
         assert s.path is not None and s.base is not None
         base, _ = load_model(s.base, device=device, dtype=dtype)
-        model: Any = PeftModel.from_pretrained(base, str(s.path), is_trainable=trainable)
+        with warnings.catch_warnings():  # PEFT probes a property transformers 5 deprecated; not ours to fix
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+            model: Any = PeftModel.from_pretrained(base, str(s.path), is_trainable=trainable)
     else:
-        model = AutoModelForCausalLM.from_pretrained(model_folder(s), dtype=torch_dtype)
+        with _no_progress_bars():  # a 0.1 s load needs no "Loading weights" bar in the middle of our own
+            model = AutoModelForCausalLM.from_pretrained(model_folder(s), dtype=torch_dtype)
         model.to(device)
     model.eval()
     return model, load_tokenizer(s)
 
 
+
+
+@contextlib.contextmanager
+def _no_progress_bars() -> Iterator[None]:
+    from transformers.utils import logging as hf_logging
+
+    enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    try:
+        yield
+    finally:
+        if enabled:
+            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]

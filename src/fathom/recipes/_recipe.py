@@ -125,7 +125,8 @@ def validate_recipe(recipe: Recipe, base_dir: Path | None = None) -> list[Proble
             problems.append(Problem(where, f"unknown stage {stage.uses!r}. {did_you_mean(stage.uses, stage_names())} "
                                            f"Available: {', '.join(stage_names())}."))
         else:
-            problems += _check_params(where, fn, stage.params, stage_parameters(fn), base_dir)
+            found = _check_params(where, fn, stage.params, stage_parameters(fn), base_dir)
+            problems += found or _check_config_class(where, fn, stage.params)
         for ref_stage, _ in _refs_in(stage.params):
             if ref_stage not in seen:
                 problems.append(Problem(where, f"refers to ${{{ref_stage}...}}, which is not an earlier stage. "
@@ -177,6 +178,23 @@ def _check_params(where: str, fn: Any, params: dict[str, Any], accepted: dict[st
                 problems.append(Problem(f"{where}.{key}", f"{value!r} is not a valid {_type_name(hint)}: "
                                                           f"{exc.errors()[0]['msg']}"))
     return problems
+
+
+def _check_config_class(where: str, fn: Any, params: dict[str, Any]) -> list[Problem]:
+    """Cross-field checks of a stage's arguments dataclass (e.g. ``save_steps`` against ``eval_steps``), run
+    by building it with placeholders for ``${...}`` references and for the fields the runner sets."""
+    from fathom.recipes._stages import _config_class
+
+    config_class = _config_class(fn)
+    if config_class is None:
+        return []
+    trial = {k: ("${ref}" if _refs_in(v) else v) for k, v in params.items()}
+    trial.update({name: "${runner}" for name in getattr(fn, "runner_fields", ()) if name == "out"})
+    try:
+        config_class(**trial)
+    except ConfigError as exc:
+        return [Problem(f"{where}.{p.where.lstrip('-').replace('-', '_')}", p.message) for p in exc.problems]
+    return []
 
 
 def _is_input_path(name: str, hint: Any) -> bool:

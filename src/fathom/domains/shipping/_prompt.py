@@ -6,20 +6,22 @@ second 12 h) the prompt gives:
 
 * wind: direction shares on the 8 points (percent of cell-hours, the largest four of those >= 5%), the
   steadiness (|vector mean| / mean speed, percent), hours with a low centre in or near the area,
-  the Beaufort range covering most of the area (the writer's covering rule) and an "occasionally"
-  force when a tail above it holds >= 10%;
-* sea state: class shares (percent, >= 5%);
+  the Beaufort range of the half and an "occasionally" force when a tail above it holds >= 10%;
+* sea state: the class (or adjacent pair) of the half, and an "occasionally" class above it;
 * weather: the wet share (precipitation >= 0.1 mm/h) and, of the wet cell-hours, the shares of
   rain, showers, drizzle, snow and thunder;
 * visibility: shares of good, moderate, poor and very poor (fog).
 
-Prompts stay short (about 80-110 tokens) because tokens cost training time on a CPU.
+The force range and sea-state class of each half are the statistics layer's choice (the writer's
+covering rules, with one whole-period range used for both halves when it fits each): picking a
+range from a distribution is numeric work, saying it is the model's. Prompts stay short (about
+100 tokens) because tokens cost training time on a CPU.
 
 >>> from fathom.domains.shipping._writer_samples import uniform_area
 >>> print(area_prompt("Viking", uniform_area(direction=270, force=6)))
 Viking
-first: dir W100 st100 low0 | F6 | sea rough100 | dry | vis good100
-second: dir W100 st100 low0 | F6 | sea rough100 | dry | vis good100
+first: dir W100 st100 low0 | F6 | sea rough | dry | vis good100
+second: dir W100 st100 low0 | F6 | sea rough | dry | vis good100
 """
 
 from __future__ import annotations
@@ -27,14 +29,14 @@ from __future__ import annotations
 from typing import Any
 
 from fathom.domains.shipping._vocab import POINTS
-from fathom.domains.shipping._writer_rules import force_value, sea_dist, vis_dist
+from fathom.domains.shipping._writer import ranged_values
+from fathom.domains.shipping._writer_rules import beaufort_dist, force_value, sea_dist, sea_value, vis_dist
 
 __all__ = ["SYSTEM_PROMPT", "area_messages", "area_prompt"]
 
-SYSTEM_PROMPT = ("Write one sea area's Shipping Forecast from its statistics, in Met Office words: "
-                 "Wind. Sea state. Weather. Visibility.")
+SYSTEM_PROMPT = "Shipping Forecast for one sea area: wind, sea, weather, visibility."
+"""Short on purpose: every token is paid for in every training step and every generation."""
 
-_SEA = ("smooth", "slight", "moderate", "rough", "very rough", "high", "very high", "phenomenal")
 _VIS = ("very poor", "poor", "moderate", "good")
 _WET_TYPES = ("rain", "showers", "drizzle", "snow", "thunder")
 
@@ -48,15 +50,20 @@ def _shares(pairs: list[tuple[str, float]], minimum: float = 0.05, most: int = 4
     return " ".join(f"{n}{_pct(v)}" for n, v in kept)
 
 
-def _half(s: dict[str, Any]) -> str:
+def _force(main: Any, tail: Any) -> str:
+    text = f"F{main.lo}" if main.lo == main.hi else f"F{main.lo}-{main.hi}"
+    return text + (f" occ{tail.lo}" if tail is not None else "")
+
+
+def _sea(main: Any, tail: Any) -> str:
+    text = main.SCALE[main.lo] if main.lo == main.hi else f"{main.SCALE[main.lo]}-{main.SCALE[main.hi]}"
+    return "sea " + text + (f" occ {tail.SCALE[tail.lo]}" if tail is not None else "")
+
+
+def _half(s: dict[str, Any], force: str, sea: str) -> str:
     wind = s["wind"]
     dirs = _shares([(p, float((wind.get("dir8") or {}).get(p, 0.0))) for p in POINTS]) or "none"
-    main, tail = force_value(s)
-    force = f"F{main.lo}" if main.lo == main.hi else f"F{main.lo}-{main.hi}"
-    if tail is not None:
-        force += f" occ{tail.lo}"
-    parts = [f"dir {dirs} st{_pct(wind.get('steadiness') or 0)} low{int(s.get('low_centre_hours', 0))}", force,
-             "sea " + _shares(list(zip(_SEA, sea_dist(s), strict=True)))]
+    parts = [f"dir {dirs} st{_pct(wind.get('steadiness') or 0)} low{int(s.get('low_centre_hours', 0))}", force, sea]
     p = s["precip"]
     frac = float(p["frac"])
     if frac < 0.05:
@@ -72,7 +79,11 @@ def _half(s: dict[str, Any]) -> str:
 def area_prompt(name: str, area: dict[str, Any]) -> str:
     """The prompt text for one area's statistics (one entry of ``stats["areas"]``)."""
     periods = area["periods"]
-    return f"{name}\nfirst: {_half(periods['first'])}\nsecond: {_half(periods['second'])}"
+    s_all, s1, s2 = periods["all"], periods["first"], periods["second"]
+    f1, ft1, f2, ft2 = ranged_values(force_value, beaufort_dist, s_all, s1, s2)
+    c1, ct1, c2, ct2 = ranged_values(sea_value, sea_dist, s_all, s1, s2)
+    return (f"{name}\nfirst: {_half(s1, _force(f1, ft1), _sea(c1, ct1))}\n"
+            f"second: {_half(s2, _force(f2, ft2), _sea(c2, ct2))}")
 
 
 def area_messages(name: str, area: dict[str, Any]) -> list[dict[str, str]]:

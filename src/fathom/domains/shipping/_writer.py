@@ -54,6 +54,7 @@ __all__ = [
     "class_periods",
     "direction_periods",
     "force_periods",
+    "ranged_values",
     "weather_parts",
     "weather_periods",
     "write_area",
@@ -251,7 +252,7 @@ def _direction(s_all: dict[str, Any], s1: dict[str, Any], s2: dict[str, Any]
     return direction_periods(d1, d2)
 
 
-def _ranged(choose: Any, dist: Any, s_all: dict[str, Any], s1: dict[str, Any],
+def ranged_values(choose: Any, dist: Any, s_all: dict[str, Any], s1: dict[str, Any],
             s2: dict[str, Any]) -> tuple[Any, Any, Any, Any]:
     """Main values and tails of both halves, using the whole-period range when it fits."""
     whole, _ = choose(s_all)
@@ -265,9 +266,9 @@ def _ranged(choose: Any, dist: Any, s_all: dict[str, Any], s1: dict[str, Any],
 
 def _area_fields(stats_area: dict[str, Any], names: tuple[str, ...]) -> tuple[AreaForecast, bool]:
     s_all, s1, s2 = _halves(stats_area)
-    force = force_periods(*_ranged(force_value, beaufort_dist, s_all, s1, s2))
-    sea = class_periods(*_ranged(sea_value, sea_dist, s_all, s1, s2), below=False)
-    vis = class_periods(*_ranged(visibility_value, vis_dist, s_all, s1, s2), below=True)
+    force = force_periods(*ranged_values(force_value, beaufort_dist, s_all, s1, s2))
+    sea = class_periods(*ranged_values(sea_value, sea_dist, s_all, s1, s2), below=False)
+    vis = class_periods(*ranged_values(visibility_value, vis_dist, s_all, s1, s2), below=True)
     fog = [any(v is not None and v.lo == 0 for v in (slot.main, slot.secondary))
            for slot in vis.slots()]
     (b1, o1), (b2, o2) = weather_value(s1), weather_value(s2)
