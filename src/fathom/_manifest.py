@@ -18,7 +18,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write_text", "file_sha256", "git_revision", "library_versions", "write_manifest"]
+__all__ = ["atomic_write_bytes", "atomic_write_text", "file_sha256", "git_revision", "library_versions", "save_figure",
+           "write_manifest"]
 
 _LIBRARIES = ("fathom", "torch", "transformers", "trl", "peft", "datasets", "xarray", "numpy",
               "dask", "netCDF4")
@@ -63,16 +64,31 @@ def git_revision(cwd: str | os.PathLike[str] | None = None) -> str | None:
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write a file so that readers see the old or the new content, never half of it."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """:func:`atomic_write_text` for bytes (a PNG, say): a temporary file beside ``path``, then a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def save_figure(fig: Any, path: str | os.PathLike[str], **savefig: Any) -> Path:
+    """Save a matplotlib figure as PNG at ``path`` atomically; returns the path."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", **savefig)
+    atomic_write_bytes(path, buf.getvalue())
+    return Path(path)
 
 
 def write_manifest(out_dir: str | os.PathLike[str], *, kind: str, config: dict[str, Any],

@@ -6,10 +6,10 @@ Not covered: interactive plots and comparisons across runs (``fathom.evaluate`` 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from fathom._manifest import save_figure
 
 __all__ = ["plot_losses"]
 
@@ -42,13 +42,4 @@ def plot_losses(records: list[dict[str, Any]], path: str | Path, *, title: str =
     ax.grid(alpha=0.3)
     if train or evals:
         ax.legend()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".png")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return save_figure(fig, path)

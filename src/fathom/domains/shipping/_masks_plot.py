@@ -8,12 +8,12 @@ Not covered: any computation (the labels come from :func:`area_labels`).
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from fathom._manifest import save_figure
 from fathom.domains.shipping._areas import outer_limits, sea_areas
 from fathom.domains.shipping._masks import area_labels
 
@@ -79,17 +79,7 @@ def plot_area_masks(lat: ArrayLike, lon: ArrayLike, land: ArrayLike | None, path
     ax.set_aspect(1.0 / np.cos(np.radians(float(np.mean(lat_a)))))
     fig.tight_layout()
 
-    out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".png")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    return save_figure(fig, path)
 
 
 def _colour(k: int) -> str:
