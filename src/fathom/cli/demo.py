@@ -1,6 +1,7 @@
 """``fathom demo``: a few-minute LoRA fine-tune of the bundled model on a small built-in task.
 
-Temporary: the Shipping Forecast recipe replaces it. The work is :func:`fathom.train.run_demo`.
+A quick check that fine-tuning works on a machine (``make demo`` runs the full Shipping Forecast recipe
+instead). The work is :func:`fathom.train.run_demo`.
 """
 
 from __future__ import annotations

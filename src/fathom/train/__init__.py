@@ -5,7 +5,7 @@ Covers: :class:`SFTArgs` (every option of ``fathom train sft``, checked up front
 loss curve, manifest), :class:`SFTResult`, :func:`merge_adapter` (``fathom train merge``), the pieces a
 recipe or test may reuse (:func:`tokenize_example` with assistant-only labels, :func:`masked_lm_loss`,
 :func:`read_metrics`, :func:`plot_losses`, :func:`complete_checkpoints`, :func:`activation_memory`) and
-the temporary built-in demo task (:func:`run_demo`, ``fathom demo``).
+the built-in quick-check task (:func:`run_demo`, ``fathom demo``).
 
 Not covered (yet): DPO, RFT and distillation; generation (``fathom.backends``).
 

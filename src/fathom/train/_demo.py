@@ -2,8 +2,8 @@
 
 The demo shows the whole loop on a laptop CPU in a few minutes: seeded examples (held-out heights never
 seen in training), held-out accuracy of the base model with greedy generation, a short LoRA SFT with
-:func:`fathom.train.train_sft`, and the fine-tuned model's accuracy on the same held-out set. It stands
-in until the Shipping Forecast recipe replaces it.
+:func:`fathom.train.train_sft`, and the fine-tuned model's accuracy on the same held-out set. It is the
+quick check that fine-tuning works on a machine; ``make demo`` runs the full Shipping Forecast recipe.
 
 Scale used here (significant wave height Hs, upper bounds exclusive): smooth < 0.5 m, slight < 1.25,
 moderate < 2.5, rough < 4, very rough < 6, high < 9, very high < 14, phenomenal beyond.

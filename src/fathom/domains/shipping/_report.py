@@ -70,7 +70,9 @@ def _per_field_png(models: dict[str, dict[str, Any]]) -> bytes:
         ax.set_title(f"{mode} field accuracy")
         ax.grid(axis="y", alpha=0.3)
     axes[0].set_ylabel("share of area forecasts")
-    axes[1].legend(fontsize=8, loc="lower right")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=8, loc="upper center", ncol=len(labels), frameon=False)
+    fig.subplots_adjust(top=0.82)
     return png_bytes(fig)
 
 
@@ -136,7 +138,7 @@ def shipping_report_stage(ctx: StageContext, evals: list[str], names: list[str] 
 
     parts = ["<p class=muted>References on synthetic runs come from Fathom's rule-based writer; with an archive "
              "of issued bulletins they are the forecasters' own. Tolerant: direction within 45°, force within "
-             "1 Beaufort at both ends, sea state and visibility within one class, weather types equal. Strict: exact."
+             "1 Beaufort at both ends, sea state and visibility within one class, weather by the overlap (F1) of its types. Strict: exact."
              "</p><table><tr><th>model</th><th>tolerant</th><th>strict</th><th>parses</th><th>n</th>"
              + "".join(f"<th>{html.escape(f)}<br>(tol / strict)</th>" for f in FIELD_NAMES) + "</tr>"]
     for label, m in models.items():
