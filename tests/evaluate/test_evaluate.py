@@ -125,3 +125,16 @@ def test_grade_cli_by_id_and_by_order(tmp_path: Path) -> None:
         grade_completions(exact_grader(), examples(3), by_order[:2])
     bad = CliRunner().invoke(cli, ["grade", "--grader", "t_exac", "--data", str(data), "--completions", str(by_id)])
     assert bad.exit_code != 0
+
+
+def test_report_plots_scores_and_lists_count_components(tmp_path: Path) -> None:
+    class CountingGrader:
+        counts: ClassVar[tuple[str, ...]] = ("calls_made",)
+
+        def __call__(self, example: dict[str, Any], completion: Any) -> Grade:
+            return Grade(0.5, {"match": 0.5, "calls_made": 1.0, "arg_total": 3.0}, {}, "")
+
+    summary = evaluate(EchoBackend(), examples(4), CountingGrader(), tmp_path / "run", quiet=True)
+    assert summary["counts"] == ["calls_made"]
+    page = (tmp_path / "run/report.html").read_text()
+    assert "Not plotted (counts, not shares): arg_total, calls_made." in page  # declared, or outside [0, 1]

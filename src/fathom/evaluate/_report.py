@@ -58,8 +58,14 @@ def write_report(out: Path, rows: list[dict[str, Any]], summary: dict[str, Any],
     if summary.get("gates"):
         parts.append("<p>" + " · ".join(f"gate <b>{html.escape(g)}</b> passed {rate:.1%}"
                                         for g, rate in summary["gates"].items()) + "</p>")
-    parts.append("<h2>Components</h2>" + img_tag(bars_with_ci({"run": metrics}, "Mean score by component"),
+    # Shares in [0, 1] share one axis; counts a grader also reports (calls made, arguments...) stay in the table
+    shares = {k: m for k, m in metrics.items()
+              if k not in summary.get("counts", ()) and m["ci_low"] >= 0 and m["ci_high"] <= 1}
+    counts = [k for k in metrics if k not in shares]
+    parts.append("<h2>Components</h2>" + img_tag(bars_with_ci({"run": shares}, "Mean score by component"),
                                                  "component bars"))
+    if counts:
+        parts.append(f"<p class=muted>Not plotted (counts, not shares): {html.escape(', '.join(counts))}.</p>")
     parts.append("<h2>Score distribution</h2>" + img_tag(histogram([r["score"] for r in rows], "Scores"),
                                                          "score histogram"))
     parts.append(f"<h2>Worst {min(worst, len(rows))} examples</h2><table><tr><th>id</th><th>score</th>"

@@ -145,6 +145,7 @@ def evaluate(model: str | Backend, data: str | Path | list[dict[str, Any]], grad
         "sampling": config.sampling.to_dict(),
         "timings_s": {"generate": round(generate_s, 3), "grade": round(grade_s, 3)},
         "cache": {"generated": generated, "reused": len(rows) - generated},
+        "counts": list(getattr(grader, "counts", ())),  # components that are counts, not scores
     })
     if generated:
         summary["timings_s"]["examples_per_s"] = round(generated / max(generate_s, 1e-9), 3)

@@ -59,6 +59,8 @@ def _schema_problems(calls: Sequence[Call], tools: dict[str, dict[str, Any]]) ->
 @dataclass(frozen=True)
 class _ToolCall:
     name: ClassVar[str] = "tool_call"
+    counts: ClassVar[tuple[str, ...]] = ("calls_expected", "calls_made", "name_tp", "arg_correct", "arg_total")
+    """Components that are counts for pooled averages, not scores (reports list rather than plot them)."""
     weights: dict[str, float]
     gates: tuple[str, ...]
     order: str
