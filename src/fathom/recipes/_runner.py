@@ -136,5 +136,17 @@ def _print_summary(console: Any, name: str, run_dir: Path, outcomes: list[StageO
     table = Table("stage", "status", "seconds", "outputs", title=f"recipe {name}: {run_dir}")
     for o in outcomes:
         shown = {k: v for k, v in o.outputs.items() if k != "dir" and not isinstance(v, (dict, list))}
-        table.add_row(o.name, o.status, f"{o.seconds:.1f}", ", ".join(f"{k}={v}" for k, v in list(shown.items())[:4]))
+        table.add_row(o.name, o.status, f"{o.seconds:.1f}",
+                      ", ".join(f"{k}={_show(v, run_dir)}" for k, v in list(shown.items())[:4]))
     console.print(table)
+
+
+def _show(value: Any, run_dir: Path) -> str:
+    """A stage output for the end table: floats to 4 figures, paths inside the run folder relative to it."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    text = str(value)
+    for root in (f"{run_dir.resolve()}/", f"{run_dir}/"):
+        if text.startswith(root):
+            return text[len(root):]
+    return text
