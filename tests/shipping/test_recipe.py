@@ -5,6 +5,11 @@ earlier stages, and model-written bulletins fall back per area to the rule-based
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -156,3 +161,64 @@ def test_training_arguments_are_checked_with_the_recipe(tmp_path: Path, tiny_mod
     text = str(info.value)
     assert "stages.sft.lr_scheduler: unknown schedule 'cosin'. Did you mean 'cosine'?" in text
     assert "stages.sft.save_steps: must be a multiple of --eval-steps (2)" in text
+
+
+def test_sigkilled_fathom_run_resumes_sft_from_its_checkpoint(tmp_path: Path, tiny_model_dir: Path) -> None:
+    """A real ``fathom run`` process killed with SIGKILL (no clean-up at all) in the middle of SFT."""
+    from fathom.train import complete_checkpoints
+
+    path = _tiny_recipe(tmp_path, tiny_model_dir)
+    recipe = yaml.safe_load(path.read_text())
+    recipe["stages"]["sft"].update(max_steps=120, save_steps=5, eval_steps=5)
+    path.write_text(yaml.safe_dump(recipe, sort_keys=False))
+    runs = tmp_path / "runs"
+    sft_dir = runs / "shipping-forecast/sft/model"
+    proc = subprocess.Popen([sys.executable, "-m", "fathom", "run", str(path), "--runs-dir", str(runs)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+    try:
+        deadline = time.monotonic() + 300
+        while not complete_checkpoints(sft_dir):  # a checkpoint folder can exist before it is complete
+            assert proc.poll() is None, "fathom run ended before SFT saved a checkpoint"
+            assert time.monotonic() < deadline, "no SFT checkpoint within 300 s"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    assert not (sft_dir / "result.json").exists()  # killed before the end
+
+    result = run_recipe(load_recipe(path), runs_dir=runs, quiet=True)
+    assert [o.status for o in result.stages] == ["skipped", "skipped", "resumed", "ran", "ran"]
+    sft = json.loads((sft_dir / "result.json").read_text())
+    assert sft["steps"] == 120 and sft["resumed_from"] is not None
+
+
+def test_own_runs_with_issued_bulletins(tmp_path: Path) -> None:
+    """``nwp_dir`` + ``bulletins``: the targets are the bulletins' texts, matched to runs by their ``run`` key."""
+    from fathom.domains.shipping import write_runs
+
+    runs = write_runs(datetime(2025, 1, 1), 4, tmp_path / "nwp", seed=2, resolution=1.0, runs_per_day=1,
+                      progress=False)
+    records = [{"run": run.name, "areas": [
+        {"names": ["Viking"], "wind": "Southwest 5 to 7.", "sea_state": "Rough.", "weather": "Rain.",
+         "visibility": "Good."},
+        {"names": ["North Utsire", "South Utsire"], "wind": "Westerly 4 or 5, occasionally 6 later.",
+         "sea_state": "Moderate or rough.", "weather": "Showers.", "visibility": "Good, occasionally moderate."},
+    ]} for run in runs]
+    bulletins = tmp_path / "bulletins.jsonl"
+    bulletins.write_text("".join(json.dumps(r) + "\n" for r in records))
+    path = tmp_path / "own.yaml"
+    path.write_text(yaml.safe_dump({"name": "own", "stages": {"data": {
+        "uses": "shipping_data", "nwp_dir": str(tmp_path / "nwp"), "bulletins": str(bulletins),
+        "test_days": 1, "val_days": 1}}}))
+    run_recipe(load_recipe(path), runs_dir=tmp_path / "runs", quiet=True)
+    out = tmp_path / "runs/own/data"
+    rows = {s: [json.loads(line) for line in (out / f"{s}.jsonl").read_text().splitlines()]
+            for s in ("train", "val", "test")}
+    assert [len(rows[s]) for s in ("train", "val", "test")] == [6, 3, 3]  # 3 referenced areas per run
+    assert {r["meta"]["source"] for r in rows["test"]} == {"2025-01-04"}
+    viking = next(r for r in rows["test"] if r["meta"]["area"] == "Viking")
+    assert viking["messages"][-1]["content"] == "Southwest 5 to 7. Rough. Rain. Good."
+    assert viking["reference"]["fields"]["direction"]["first"]["main"] == "SW"
+    utsire = next(r for r in rows["train"] if r["meta"]["area"] == "South Utsire")
+    assert utsire["messages"][-1]["content"].startswith("Westerly 4 or 5, occasionally 6 later.")

@@ -152,3 +152,23 @@ def test_checkpointing_is_chosen_by_memory(tiny_model_dir: Path, monkeypatch: py
     assert _setup.use_checkpointing(args, model, 500, "cpu")
     assert not _setup.use_checkpointing(SFTArgs(model="m", data="d", out="o", gradient_checkpointing=False),
                                         model, 500, "cpu")
+
+
+def test_bf16_autocast_reaches_the_masked_loss(tiny_model_dir: Path, tmp_path: Path, train_file: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loss calls the backbone directly (not the forward Accelerate wraps), so it must apply autocast itself."""
+    import torch
+
+    import fathom.train._loss as loss_module
+
+    seen: list[tuple[bool, Any]] = []
+    real = loss_module.masked_lm_loss
+
+    def recording(model: Any, inputs: dict[str, Any], num_items_in_batch: Any = None) -> Any:
+        seen.append((torch.is_autocast_enabled("cpu"), torch.get_autocast_dtype("cpu")))
+        return real(model, inputs, num_items_in_batch)
+
+    monkeypatch.setattr(loss_module, "masked_lm_loss", recording)
+    train_sft(SFTArgs(model=str(tiny_model_dir), data=train_file, out=tmp_path / "run", max_steps=1, batch_size=2,
+                      device="cpu", progress=False, extra={"bf16": True}))
+    assert seen and seen[0] == (True, torch.bfloat16)

@@ -74,7 +74,10 @@ def sft_trainer_class() -> type:
                 raise TrainingError("This trainer computes the loss without full logits, so it cannot return them "
                                     "(compute_metrics and preprocess_logits_for_metrics are not supported).")
             mode = "train" if model.training else "eval"
-            loss, labelled, correct = masked_lm_loss(model, inputs, num_items_in_batch)
+            # The backbone is called directly, not through the forward Accelerate wraps in autocast, so mixed
+            # precision (bf16 matmuls, about 2x faster on a CPU with native bf16) is applied here explicitly
+            with self.accelerator.autocast():
+                loss, labelled, correct = masked_lm_loss(model, inputs, num_items_in_batch)
             # Picked up by SFTTrainer.log(), which averages each list into the logged value
             self._metrics[mode]["mean_token_accuracy"].append(correct / labelled if labelled else 0.0)
             return loss
