@@ -193,7 +193,9 @@ def _check_config_class(where: str, fn: Any, params: dict[str, Any]) -> list[Pro
     try:
         config_class(**trial)
     except ConfigError as exc:
-        return [Problem(f"{where}.{p.where.lstrip('-').replace('-', '_')}", p.message) for p in exc.problems]
+        found = [(p.where.lstrip("-").replace("-", "_"), p.message) for p in exc.problems]
+        # a ${...} value is only known when the stage runs; its placeholder says nothing about it
+        return [Problem(f"{where}.{key}", message) for key, message in found if trial.get(key) != "${ref}"]
     return []
 
 
