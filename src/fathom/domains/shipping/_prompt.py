@@ -1,7 +1,8 @@
 """The compact statistics prompt for one sea area (the "text intermediary" a model writes from).
 
-The statistics layer does the numeric work; the model does the forecaster's part (which wording,
-which range, "occasionally", "later", trends, phrasing). Per half of the period (first 12 h,
+The statistics layer does the numeric work; the model does the forecaster's part (which direction
+words, "or" pairs, "occasionally", "at first", "later", trends between the halves, which weather
+and visibility wording, the phrasing). Per half of the period (first 12 h,
 second 12 h) the prompt gives:
 
 * wind: direction shares on the 8 points (percent of cell-hours, the largest four of those >= 5%), the
