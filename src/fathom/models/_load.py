@@ -86,7 +86,7 @@ def load_model(spec: str | ModelSpec, *, device: str | None = None, dtype: str |
             warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
             model: Any = PeftModel.from_pretrained(base, str(s.path), is_trainable=trainable)
     else:
-        with _no_progress_bars():  # a 0.1 s load needs no "Loading weights" bar in the middle of our own
+        with no_progress_bars():  # a 0.1 s load needs no "Loading weights" bar in the middle of our own
             model = AutoModelForCausalLM.from_pretrained(model_folder(s), dtype=torch_dtype)
         model.to(device)
     model.eval()
@@ -96,7 +96,8 @@ def load_model(spec: str | ModelSpec, *, device: str | None = None, dtype: str |
 
 
 @contextlib.contextmanager
-def _no_progress_bars() -> Iterator[None]:
+def no_progress_bars() -> Iterator[None]:
+    """Turn transformers' progress bars ("Loading weights") off for a block, then restore them."""
     from transformers.utils import logging as hf_logging
 
     enabled = hf_logging.is_progress_bar_enabled()

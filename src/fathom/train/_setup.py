@@ -201,21 +201,17 @@ def sft_config(args: SFTArgs, checkpoints: Path, device: str, *, evaluate: bool,
 def quiet_libraries() -> Iterator[None]:
     """Silence transformers/TRL/PEFT chatter (info logs, progress bars, deprecation and advice warnings)
     for a block, restoring the previous settings afterwards."""
-    from transformers.utils import logging as hf_logging
+    from fathom.models._load import no_progress_bars
 
     loggers = [logging.getLogger(name) for name in _NOISY_LOGGERS]
     levels = [lg.level for lg in loggers]
     for lg in loggers:
         lg.setLevel(logging.ERROR)
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # "Loading weights" bars
     try:
-        with warnings.catch_warnings():
+        with no_progress_bars(), warnings.catch_warnings():
             for category in (FutureWarning, DeprecationWarning, UserWarning):
                 warnings.filterwarnings("ignore", category=category, module=r"(transformers|trl|peft|accelerate|torch)")
             yield
     finally:
         for lg, level in zip(loggers, levels, strict=True):
             lg.setLevel(level)
-        if bars:
-            hf_logging.enable_progress_bar()  # type: ignore[no-untyped-call]
