@@ -164,6 +164,36 @@ def test_missing_variable_names_expectations_and_contents(tmp_path: Path) -> Non
     assert isinstance(info.value, DomainError)
 
 
+def test_a_failed_open_closes_the_files_it_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Left open, the garbage collector would close them later from any thread (HDF5 is not thread-safe)."""
+    from fathom.domains.shipping import _reader
+
+    opened: list[int] = []
+    closed: list[int] = []
+    real_open, real_close = _reader._open_file, xr.Dataset.close
+
+    def spy_open(path: Path, chunks: object) -> xr.Dataset:
+        ds = real_open(path, chunks)  # type: ignore[arg-type]
+        opened.append(id(ds))
+        return ds
+
+    def spy_close(self: xr.Dataset) -> None:
+        closed.append(id(self))
+        real_close(self)
+
+    monkeypatch.setattr(_reader, "_open_file", spy_open)
+    monkeypatch.setattr(xr.Dataset, "close", spy_close)
+    good = write(cf_atmosphere(), tmp_path / "good.nc")
+    bad_units = write(cf_atmosphere(msl=_var(1013.0, "air_pressure_at_mean_sea_level", "furlongs")), tmp_path / "u.nc")
+    no_u10 = [write(cf_atmosphere(u10=None), tmp_path / f"no_u{k}.nc") for k in range(2)]
+    for source in (no_u10, [good, bad_units]):  # a missing variable; unknown units
+        opened.clear()
+        closed.clear()
+        with pytest.raises(ShippingDataError):
+            open_run(source)
+        assert len(opened) == 2 and set(opened) <= set(closed)
+
+
 def test_unknown_units_are_refused(tmp_path: Path) -> None:
     path = write(cf_atmosphere(msl=_var(1013.0, "air_pressure_at_mean_sea_level", "furlongs")), tmp_path / "u.nc")
     with pytest.raises(ShippingDataError, match=r"'msl'.*'furlongs'.*Accepted: Pa, hPa"):

@@ -7,6 +7,8 @@ allowed) so the whole file takes seconds; the local-cluster path is exercised by
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +70,29 @@ def test_many_equals_one_at_a_time(archive: Path, scheduler: str) -> None:
     single = [compute_stats(r, options=PARTIAL) for r in runs]
     assert many == single
     assert [m["areas"]["Dogger"]["periods"]["all"]["sea"]["hs_m"]["p50"] for m in many] == [1.0, 2.0, 3.0]
+
+
+def test_threads_do_not_crash_the_netcdf_libraries(tmp_path: Path) -> None:
+    """netCDF-C/HDF5 from the PyPI wheels crash (SIGSEGV/SIGBUS) when threads read files at once.
+
+    Without the reader's lock this crashed on every try within ten rounds; it runs in a child
+    process so a regression fails this test instead of killing the test session.
+    """
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "sys.path.insert(0, sys.argv[1])\n"
+        "from test_scale import PARTIAL, make_run\n"
+        "from fathom.domains.shipping._scale import compute_stats_many\n"
+        "runs = [make_run(Path(sys.argv[2]) / f'r{k}', 5.0 + k) for k in range(8)]\n"
+        "for _ in range(10):\n"
+        "    out = compute_stats_many(runs, scheduler='threads', workers=4, options=PARTIAL, progress=False)\n"
+        "    assert all('areas' in o for o in out), out\n"
+        "print('ok')\n")
+    proc = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent), str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", (
+        f"exit {proc.returncode} (negative: killed by signal)\n{proc.stderr[-3000:]}")
 
 
 def test_out_dir_resumes(archive: Path, tmp_path: Path) -> None:

@@ -39,6 +39,13 @@ interpolated linearly. ``ds.attrs["notes"]`` records every interpolation.
 
 Nothing is read until needed (dask-backed), except the ``auto`` accumulation sample.
 
+**Threads.** The netCDF-C and HDF5 libraries in the PyPI ``netCDF4`` wheels are not thread-safe,
+and xarray's own locks miss some paths: two threads reading different files crash the process
+(SIGSEGV or SIGBUS, pydata/xarray#9779, Unidata/netcdf4-python#1452). Code here that may run in
+several threads of one process takes :data:`NETCDF_LOCK` around opening, reading and closing
+files (:func:`~fathom.domains.shipping.compute_stats` does); :func:`open_run` closes what it
+opened when it fails, so no file is left for the garbage collector to close in another thread.
+
 Not covered: curvilinear or rotated grids (regrid first), ensembles (select a member first:
 ``open_run(xr.open_dataset(f).isel(number=0))``), GRIB (convert to NetCDF, or open with cfgrib
 and pass the Dataset).
@@ -47,6 +54,7 @@ and pass the Dataset).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -57,6 +65,9 @@ from fathom.domains.shipping._reader_vars import (REQUIRED, ROLES, Role, Shippin
 
 if TYPE_CHECKING:
     import xarray as xr
+
+NETCDF_LOCK = threading.RLock()
+"""Held by this package around every open, read and close of NetCDF files that may happen in threads."""
 
 __all__ = ["ShippingDataError", "open_run", "run_files"]
 
@@ -122,12 +133,32 @@ def open_run(source: Any, *, chunks: Mapping[str, int] | str | None = None,
                                 f"{', '.join(r.name for r in ROLES)}.")
     inputs = source if isinstance(source, (list, tuple)) else [source]
     opened: list[tuple[str, xr.Dataset]] = []
-    for item in inputs:
-        if isinstance(item, xr.Dataset):
-            opened.append((str(item.encoding.get("source", "<in-memory Dataset>")), item))
-        else:
-            for f in run_files(item):
-                opened.append((str(f), _open_file(f, chunks)))
+    ours: list[xr.Dataset] = []  # files opened here (closed again if anything below fails)
+    try:
+        for item in inputs:
+            if isinstance(item, xr.Dataset):
+                opened.append((str(item.encoding.get("source", "<in-memory Dataset>")), item))
+            else:
+                for f in run_files(item):
+                    ours.append(_open_file(f, chunks))
+                    opened.append((str(f), ours[-1]))
+        ds = _canonical(opened, explicit, accumulation, require)
+    except BaseException:
+        for d in ours:
+            d.close()
+        raise
+
+    def close_files() -> None:
+        for _, d in opened:
+            d.close()
+
+    ds.set_close(close_files)
+    return ds
+
+
+def _canonical(opened: list[tuple[str, xr.Dataset]], explicit: dict[str, str], accumulation: Accumulation,
+               require: Sequence[str]) -> xr.Dataset:
+    """Find, convert and combine the canonical variables of the opened inputs."""
     found: dict[str, list[tuple[str, xr.DataArray]]] = {}
     for where, raw in opened:
         names = {role: find_variable(raw, role, explicit, where) for role in ROLES}
@@ -145,14 +176,7 @@ def open_run(source: Any, *, chunks: Mapping[str, int] | str | None = None,
         raise ShippingDataError(f"missing {', '.join(r.name for r in missing)}. Expected:\n{wanted}\n"
                                 f"The input holds:\n{contents}\nIf a variable is there under another "
                                 f"name, pass variables={{'CANONICAL': 'NAME'}}.")
-    ds = _combine(found, [w for w, _ in opened])
-
-    def close_files() -> None:
-        for _, d in opened:
-            d.close()
-
-    ds.set_close(close_files)
-    return ds
+    return _combine(found, [w for w, _ in opened])
 
 
 def _open_file(path: Path, chunks: Mapping[str, int] | str | None) -> xr.Dataset:

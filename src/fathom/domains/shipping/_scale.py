@@ -6,7 +6,8 @@ Covers :func:`compute_stats_many`: one :func:`compute_stats` task per run, run o
   with one thread each, started for the call and closed after it;
 * ``scheduler="tcp://HOST:PORT"`` (any address): an existing distributed scheduler;
 * ``scheduler="processes" | "threads" | "synchronous"``: Dask's local schedulers (no cluster;
-  ``synchronous`` runs in this process, for debugging and tests).
+  ``synchronous`` runs in this process, for debugging and tests). With ``threads``, tasks read
+  their files one at a time (the reader's ``NETCDF_LOCK``) and compute in parallel.
 
 Each worker process grids the areas once and reuses the cached labels for every later run on the
 same grid. With ``out_dir``, each finished run is written at once to ``out_dir/<run>.json``

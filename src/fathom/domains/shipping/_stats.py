@@ -25,7 +25,7 @@ import numpy as np
 
 from fathom.domains.shipping._areas import sea_areas
 from fathom.domains.shipping._masks import area_labels, missing_areas
-from fathom.domains.shipping._reader import ShippingDataError, open_run
+from fathom.domains.shipping._reader import NETCDF_LOCK, ShippingDataError, open_run
 from fathom.domains.shipping._reader_vars import REQUIRED
 from fathom.domains.shipping._stats_centres import areas_touched, find_centres
 from fathom.domains.shipping._stats_groups import Layout
@@ -79,11 +79,15 @@ def compute_stats(source: Any, *, options: StatsOptions | None = None, **open_kw
         ShippingDataError: unreadable input, or a grid that misses areas (unless
             ``options.allow_partial``).
     """
-    opts = options or StatsOptions()
-    if _is_canonical(source) and not open_kwargs:
-        return _from_dataset(source, opts)
-    with open_run(source, **open_kwargs) as ds:
-        return _from_dataset(ds, opts)
+    # Files are opened, read and closed under one process-wide lock (see the reader's notes on
+    # threads); the statistics run outside it, in parallel where the caller uses threads.
+    with NETCDF_LOCK:
+        if _is_canonical(source) and not open_kwargs:
+            loaded = _load(source)
+        else:
+            with open_run(source, **open_kwargs) as ds:
+                loaded = _load(ds)
+    return _from_dataset(loaded, options or StatsOptions())
 
 
 def _is_canonical(source: Any) -> bool:
@@ -93,13 +97,18 @@ def _is_canonical(source: Any) -> bool:
             and {"time", "lat", "lon"} <= set(map(str, source.dims)))
 
 
-def _from_dataset(ds: xr.Dataset, options: StatsOptions) -> dict[str, Any]:
+def _load(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with every array read into memory, in this thread."""
     import dask
 
-    # Read in this thread: inside a dask.distributed task, a plain compute would hand the open
+    # A threaded compute (or, inside a dask.distributed task, the cluster) would hand the open
     # HDF5 files to other threads (HDF5 is not thread-safe: "HDF error", segfaults).
     with dask.config.set(scheduler="synchronous"):
-        data = {str(name): np.asarray(ds[name].values) for name in ds.data_vars}
+        return ds.compute()
+
+
+def _from_dataset(ds: xr.Dataset, options: StatsOptions) -> dict[str, Any]:
+    data = {str(name): np.asarray(ds[name].values) for name in ds.data_vars}
     return stats_from_arrays(data, ds["lat"].values, ds["lon"].values, ds["time"].values,
                              sources=[str(s) for s in ds.attrs.get("sources", [])],
                              notes=list(ds.attrs.get("notes", [])), options=options)
