@@ -5,7 +5,6 @@ earlier stages, and model-written bulletins fall back per area to the rule-based
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -174,7 +173,7 @@ def test_sigkilled_fathom_run_resumes_sft_from_its_checkpoint(tmp_path: Path, ti
     runs = tmp_path / "runs"
     sft_dir = runs / "shipping-forecast/sft/model"
     proc = subprocess.Popen([sys.executable, "-m", "fathom", "run", str(path), "--runs-dir", str(runs)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 300
         while not complete_checkpoints(sft_dir):  # a checkpoint folder can exist before it is complete

@@ -188,14 +188,15 @@ def _check_config_class(where: str, fn: Any, params: dict[str, Any]) -> list[Pro
     config_class = _config_class(fn)
     if config_class is None:
         return []
-    trial = {k: ("${ref}" if _refs_in(v) else v) for k, v in params.items()}
+    referenced = {k for k, v in params.items() if _refs_in(v)}
+    trial = {k: ("${ref}" if k in referenced else v) for k, v in params.items()}
     trial.update({name: "${runner}" for name in getattr(fn, "runner_fields", ()) if name == "out"})
     try:
         config_class(**trial)
     except ConfigError as exc:
         found = [(p.where.lstrip("-").replace("-", "_"), p.message) for p in exc.problems]
         # a ${...} value is only known when the stage runs; its placeholder says nothing about it
-        return [Problem(f"{where}.{key}", message) for key, message in found if trial.get(key) != "${ref}"]
+        return [Problem(f"{where}.{key}", message) for key, message in found if key not in referenced]
     return []
 
 
