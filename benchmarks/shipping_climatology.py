@@ -44,7 +44,7 @@ FIELDS = ("force", "sea_state", "visibility", "weather", "direction")
 
 def mentioned(forecast: Any, field: str) -> set[str]:
     """The class labels a forecast mentions for ``field`` (ranges expanded, both periods)."""
-    from fathom.domains.shipping._fields import Direction
+    from fathom.domains.shipping.vocab._fields import Direction
 
     out: set[str] = set()
     for slot in forecast.field(field).slots():
@@ -62,8 +62,8 @@ def mentioned(forecast: Any, field: str) -> set[str]:
 
 def class_order(field: str) -> list[str]:
     """Every class of ``field`` in its natural order."""
-    from fathom.domains.shipping._fields import Force, SeaState, Visibility
-    from fathom.domains.shipping._vocab import WEATHER_TYPES
+    from fathom.domains.shipping.vocab._fields import Force, SeaState, Visibility
+    from fathom.domains.shipping.vocab._vocab import WEATHER_TYPES
 
     if field == "force":
         return list(Force.SCALE)
@@ -78,7 +78,7 @@ def class_order(field: str) -> list[str]:
 
 def real_forecasts(path: Path) -> Iterator[Any]:
     """Parsed area forecasts of the BBC captures (one per area entry)."""
-    from fathom.domains.shipping._parser import parse_area_text
+    from fathom.domains.shipping.parse._parser import parse_area_text
 
     with open(path, encoding="utf-8") as fh:
         for line in fh:
@@ -97,10 +97,10 @@ def synthetic_forecasts(start: datetime, days: int, every: int, seed: int, resol
     """Written area forecasts of one synthetic run every ``every`` days (31 per run)."""
     from rich.progress import Progress
 
-    from fathom.domains.shipping._nwp import generate_run
-    from fathom.domains.shipping._nwp_write import write_runs
-    from fathom.domains.shipping._stats import compute_stats
-    from fathom.domains.shipping._writer import write_area
+    from fathom.domains.shipping.nwp._generate import generate_run
+    from fathom.domains.shipping.nwp._write import write_runs
+    from fathom.domains.shipping.stats._compute import compute_stats
+    from fathom.domains.shipping.writer._area import write_area
 
     starts = [start + timedelta(days=d) for d in range(0, days, every)]
     with Progress(transient=True) as bar:

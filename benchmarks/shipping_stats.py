@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 
 def make_runs(folder: Path, days: int, resolution: float, runs_per_day: int) -> list[Path]:
     """Synthetic runs from the package's generator (resumable: existing runs are kept)."""
-    from fathom.domains.shipping._nwp_write import write_runs
+    from fathom.domains.shipping.nwp._write import write_runs
 
     return write_runs(datetime(2025, 1, 5), days, folder, seed=7, resolution=resolution,
                       runs_per_day=runs_per_day, progress=True)
@@ -61,9 +61,9 @@ def best(fn, repeats: int) -> tuple[float, float, object]:  # type: ignore[no-un
 
 
 def single_run(run: Path, repeats: int) -> tuple[float, object]:
-    from fathom.domains.shipping._masks import area_labels
-    from fathom.domains.shipping._reader import open_run
-    from fathom.domains.shipping._stats import compute_stats
+    from fathom.domains.shipping.areas._masks import area_labels
+    from fathom.domains.shipping.reader._open import open_run
+    from fathom.domains.shipping.stats._compute import compute_stats
 
     def opened() -> None:
         open_run(run).close()
@@ -94,7 +94,7 @@ def naive(loaded, areas: int, steps: int) -> float:  # type: ignore[no-untyped-d
     """Seconds a plain xarray where(mask).mean() loop would take for all areas, steps and periods."""
     import xarray as xr
 
-    from fathom.domains.shipping._masks import area_masks
+    from fathom.domains.shipping.areas._masks import area_masks
 
     masks = area_masks(loaded["lat"].values, loaded["lon"].values, loaded["lsm"].values)
     names = list(masks)
@@ -127,7 +127,7 @@ def naive(loaded, areas: int, steps: int) -> float:  # type: ignore[no-untyped-d
 
 
 def throughput(root: Path, n_runs: int, resolution: float, workers: int) -> None:
-    from fathom.domains.shipping._scale import compute_stats_many
+    from fathom.domains.shipping.stats._scale import compute_stats_many
 
     days = (n_runs + 1) // 2
     w0 = time.perf_counter()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from fathom.domains.shipping._fields import (
+from fathom.domains.shipping.vocab._fields import (
     FIELDS,
     AreaForecast,
     Direction,
@@ -18,7 +18,7 @@ from fathom.domains.shipping._fields import (
     Visibility,
     Weather,
 )
-from fathom.domains.shipping._vocab import (
+from fathom.domains.shipping.vocab._vocab import (
     AREAS,
     BEAUFORT_KNOTS,
     BEAUFORT_MS,

@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fathom.domains.shipping._areas import UnknownSeaAreaError, outer_limits, sea_area, sea_areas
-from fathom.domains.shipping._masks import area_labels, area_masks, missing_areas
-from fathom.domains.shipping._masks_plot import plot_area_masks
+from fathom.domains.shipping.areas._areas import UnknownSeaAreaError, outer_limits, sea_area, sea_areas
+from fathom.domains.shipping.areas._masks import area_labels, area_masks, missing_areas
+from fathom.domains.shipping.areas._masks_plot import plot_area_masks
 
 NAMES = [a.name for a in sea_areas()]
 
@@ -23,7 +23,7 @@ def grid(res: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def land_for(lat: np.ndarray, lon: np.ndarray, res: float) -> np.ndarray:
-    from fathom.domains.shipping._nwp_grid import land_fraction
+    from fathom.domains.shipping.nwp._grid import land_fraction
 
     return land_fraction(lat, lon, res)
 

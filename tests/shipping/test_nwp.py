@@ -12,11 +12,11 @@ import xarray as xr
 from click.testing import CliRunner
 
 from fathom.cli import cli
-from fathom.domains.shipping._areas import sea_areas
-from fathom.domains.shipping._nwp import generate_run
-from fathom.domains.shipping._nwp_grid import make_grid
-from fathom.domains.shipping._nwp_waves import fully_developed_hs
-from fathom.domains.shipping._nwp_write import RUN_FILES, write_runs
+from fathom.domains.shipping.areas._areas import sea_areas
+from fathom.domains.shipping.nwp._generate import generate_run
+from fathom.domains.shipping.nwp._grid import make_grid
+from fathom.domains.shipping.nwp._waves import fully_developed_hs
+from fathom.domains.shipping.nwp._write import RUN_FILES, write_runs
 from fathom.errors import DomainError
 
 START = datetime(2025, 1, 5)
@@ -84,7 +84,7 @@ def test_grid_covers_every_sea_area() -> None:
 
 
 def test_every_sea_area_has_sea_cells_at_half_degree() -> None:
-    from fathom.domains.shipping._masks import area_labels, missing_areas
+    from fathom.domains.shipping.areas._masks import area_labels, missing_areas
 
     g = make_grid(0.5)
     assert missing_areas(area_labels(g.lat, g.lon, g.land)) == []
@@ -160,7 +160,7 @@ def test_winds_turn_anticlockwise_around_lows_and_toward_low_pressure() -> None:
 
 
 def test_waves_grow_with_wind_fetch_and_duration() -> None:
-    from fathom.domains.shipping._nwp_waves import significant_wave_height, spin_up_hours, upwind_fetch
+    from fathom.domains.shipping.nwp._waves import significant_wave_height, spin_up_hours, upwind_fetch
 
     speeds = np.array([2.0, 5.0, 10.0, 15.0, 20.0])
     assert np.all(np.diff(fully_developed_hs(speeds, np.array(1500.0))) > 0)
@@ -199,7 +199,7 @@ def test_write_runs_layout_resume_and_reader(tmp_path: Path) -> None:
     assert (folders[1] / "wave.nc").is_file()  # incomplete: written again
     assert not [p for p in tmp_path.rglob("*.tmp")]
 
-    from fathom.domains.shipping._reader import open_run
+    from fathom.domains.shipping.reader._open import open_run
 
     ds = open_run(folders[0])
     assert {"u10", "v10", "msl", "precip_rate", "conv_rate", "swh", "vis", "t2m", "lsm"} <= set(ds.data_vars)
@@ -251,8 +251,8 @@ def test_shipped_land_table_matches_globe(tmp_path: Path) -> None:
     pytest.importorskip("global_land_mask")
     import json
 
-    from fathom.domains.shipping._nwp_grid import build_land_table
+    from fathom.domains.shipping.nwp._grid import build_land_table
 
     built = json.loads(build_land_table(tmp_path / "land.json").read_text())
-    shipped = json.loads((Path(make_grid.__code__.co_filename).parent / "_nwp_land.json").read_text())
+    shipped = json.loads((Path(make_grid.__code__.co_filename).parent / "_land.json").read_text())
     assert built["data"] == shipped["data"]

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from fathom.cli import cli
-from fathom.domains.shipping._fields import AreaForecast
-from fathom.domains.shipping._grammar import parse_field
-from fathom.domains.shipping._parse_io import parse_record, read_forecasts
-from fathom.domains.shipping._parser import (
+from fathom.domains.shipping.vocab._fields import AreaForecast
+from fathom.domains.shipping.parse._grammar import parse_field
+from fathom.domains.shipping.parse._io import parse_record, read_forecasts
+from fathom.domains.shipping.parse._parser import (
     canonical_name,
     expand_names,
     parse_area_body,

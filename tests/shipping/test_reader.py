@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from fathom.domains.shipping._reader import ShippingDataError, open_run, run_files
+from fathom.domains.shipping.reader._open import ShippingDataError, open_run, run_files
 from fathom.errors import DomainError
 
 TIMES = np.array(["2025-01-05T00", "2025-01-05T01", "2025-01-05T02", "2025-01-05T03"], dtype="datetime64[ns]")
@@ -166,7 +166,7 @@ def test_missing_variable_names_expectations_and_contents(tmp_path: Path) -> Non
 
 def test_a_failed_open_closes_the_files_it_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Left open, the garbage collector would close them later from any thread (HDF5 is not thread-safe)."""
-    from fathom.domains.shipping import _reader
+    from fathom.domains.shipping.reader import _open as _reader
 
     opened: list[int] = []
     closed: list[int] = []

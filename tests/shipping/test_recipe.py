@@ -135,7 +135,7 @@ class _ScriptedBackend:
 
 def test_model_bulletin_falls_back_per_area_and_always_parses(tmp_path: Path) -> None:
     from fathom.domains.shipping import compute_stats, forecast_bulletin, parse_bulletin, write_runs
-    from fathom.domains.shipping._parser import expand_names
+    from fathom.domains.shipping.parse._parser import expand_names
 
     run = write_runs(datetime(2025, 2, 1), 1, tmp_path / "nwp", seed=1, resolution=1.0, runs_per_day=1)[0]
     stats = compute_stats(sorted(run.glob("*.nc")))

@@ -13,11 +13,11 @@ from collections import Counter
 
 import pytest
 
-from fathom.domains.shipping._fields import AreaForecast, Direction, Force, SeaState, Visibility
-from fathom.domains.shipping._parser import parse_bulletin
-from fathom.domains.shipping._vocab import AREAS, POINTS
-from fathom.domains.shipping._wording import WEATHER_SETS
-from fathom.domains.shipping._writer import (
+from fathom.domains.shipping.vocab._fields import AreaForecast, Direction, Force, SeaState, Visibility
+from fathom.domains.shipping.parse._parser import parse_bulletin
+from fathom.domains.shipping.vocab._vocab import AREAS, POINTS
+from fathom.domains.shipping.writer._wording import WEATHER_SETS
+from fathom.domains.shipping.writer._area import (
     WrittenArea,
     class_periods,
     direction_periods,
@@ -25,8 +25,8 @@ from fathom.domains.shipping._writer import (
     weather_periods,
     write_area,
 )
-from fathom.domains.shipping._writer_bulletin import write_bulletin
-from fathom.domains.shipping._writer_samples import random_stats
+from fathom.domains.shipping.writer._bulletin import write_bulletin
+from fathom.domains.shipping.writer._samples import random_stats
 
 N_BULLETINS = 33  # x 31 areas = 1,023 area forecasts
 

@@ -17,9 +17,9 @@ import xarray as xr
 from click.testing import CliRunner
 
 from fathom.cli import cli
-from fathom.domains.shipping._reader import ShippingDataError
-from fathom.domains.shipping._scale import compute_stats_many, find_runs, run_name
-from fathom.domains.shipping._stats import StatsOptions, compute_stats
+from fathom.domains.shipping.reader._open import ShippingDataError
+from fathom.domains.shipping.stats._scale import compute_stats_many, find_runs, run_name
+from fathom.domains.shipping.stats._compute import StatsOptions, compute_stats
 
 PARTIAL = StatsOptions(allow_partial=True)
 
@@ -83,7 +83,7 @@ def test_threads_do_not_crash_the_netcdf_libraries(tmp_path: Path) -> None:
         "from pathlib import Path\n"
         "sys.path.insert(0, sys.argv[1])\n"
         "from test_scale import PARTIAL, make_run\n"
-        "from fathom.domains.shipping._scale import compute_stats_many\n"
+        "from fathom.domains.shipping.stats._scale import compute_stats_many\n"
         "runs = [make_run(Path(sys.argv[2]) / f'r{k}', 5.0 + k) for k in range(8)]\n"
         "for _ in range(10):\n"
         "    out = compute_stats_many(runs, scheduler='threads', workers=4, options=PARTIAL, progress=False)\n"

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from fathom.cli import cli
-from fathom.domains.shipping._fields import AreaForecast, Direction
-from fathom.domains.shipping._parser import parse_area_text, parse_bulletin
-from fathom.domains.shipping._scorer import (
+from fathom.domains.shipping.vocab._fields import AreaForecast, Direction
+from fathom.domains.shipping.parse._parser import parse_area_text, parse_bulletin
+from fathom.domains.shipping.score._scorer import (
     compare_area,
     direction_hit,
     expand_areas,

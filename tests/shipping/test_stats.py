@@ -16,10 +16,10 @@ import xarray as xr
 from click.testing import CliRunner
 
 from fathom.cli import cli
-from fathom.domains.shipping._areas import sea_areas
-from fathom.domains.shipping._masks import area_labels
-from fathom.domains.shipping._reader import ShippingDataError
-from fathom.domains.shipping._stats import SCHEMA, StatsOptions, compute_stats
+from fathom.domains.shipping.areas._areas import sea_areas
+from fathom.domains.shipping.areas._masks import area_labels
+from fathom.domains.shipping.reader._open import ShippingDataError
+from fathom.domains.shipping.stats._compute import SCHEMA, StatsOptions, compute_stats
 
 NAMES = [a.name for a in sea_areas()]
 LAT = np.round(np.arange(34.0, 66.0 + 1e-9, 0.25), 6)

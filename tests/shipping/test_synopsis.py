@@ -7,14 +7,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from fathom.domains.shipping._synopsis import (
+from fathom.domains.shipping.writer._synopsis import (
     parse_time,
     speed_words,
     time_words,
     track_centres,
     write_synopsis,
 )
-from fathom.domains.shipping._synopsis_places import distance_nm, position_words
+from fathom.domains.shipping.writer._places import distance_nm, position_words
 from fathom.errors import DataError
 
 T0 = datetime(2025, 1, 5, tzinfo=timezone.utc)

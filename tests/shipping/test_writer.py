@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from fathom.domains.shipping._fields import (
+from fathom.domains.shipping.vocab._fields import (
     Direction,
     Force,
     Periods,
@@ -20,8 +20,8 @@ from fathom.domains.shipping._fields import (
     Visibility,
     Weather,
 )
-from fathom.domains.shipping._grouping import WORD_LIMIT, cover, group_areas, merge_identical, words
-from fathom.domains.shipping._vocab import (
+from fathom.domains.shipping.writer._grouping import WORD_LIMIT, cover, group_areas, merge_identical, words
+from fathom.domains.shipping.vocab._vocab import (
     AREAS,
     FORCE_WORDS,
     POINT_NOUNS,
@@ -30,11 +30,11 @@ from fathom.domains.shipping._vocab import (
     VISIBILITY,
     WEATHER_TYPES,
 )
-from fathom.domains.shipping._warnings import gale_summary
-from fathom.domains.shipping._wording import area_text, wind_text
-from fathom.domains.shipping._writer import WrittenArea, write_area
-from fathom.domains.shipping._writer_bulletin import write_bulletin
-from fathom.domains.shipping._writer_samples import (
+from fathom.domains.shipping.writer._warnings import gale_summary
+from fathom.domains.shipping.writer._wording import area_text, wind_text
+from fathom.domains.shipping.writer._area import WrittenArea, write_area
+from fathom.domains.shipping.writer._bulletin import write_bulletin
+from fathom.domains.shipping.writer._samples import (
     area_from_samples,
     random_stats,
     sample,

@@ -4,7 +4,16 @@ The plug-in object below is what Fathom's core sees (entry point ``fathom.domain
 API is listed in ``__all__`` and imported lazily (on first attribute access), so loading the plug-in
 to list CLI verbs costs nothing.
 
-Pieces, in the order data flows:
+The folder tree is the map: one sub-package per stage, each with its own public face
+(``__init__``) that the others import from, never from each other's private modules:
+
+* ``vocab``: the controlled vocabulary and structured fields (the one home of every scale);
+* ``nwp``: synthetic model runs; ``reader``: NetCDF in; ``areas``: the 31 areas and grid masks;
+* ``stats``: sea-area statistics; ``writer``: the rule-based bulletin writer;
+* ``parse``: text back to fields; ``score``: field-by-field scoring and the grader;
+* ``lm``: the language-model route (prompt, dataset stage, report, forecast); ``cli``: the verbs.
+
+The public API, in the order data flows:
 
 * reading model output: :func:`open_run`; synthetic runs: :func:`generate_run`, :func:`write_runs`;
 * sea areas: :func:`sea_areas`, :func:`area_masks`, :func:`area_labels`;
@@ -26,26 +35,24 @@ from fathom._plugins import DomainPlugin
 plugin = DomainPlugin(
     name="shipping",
     cli="fathom.domains.shipping.cli:shipping",
-    graders={"shipping": "fathom.domains.shipping._grader:shipping_grader"},
-    stages={"shipping_data": "fathom.domains.shipping._stage:build_dataset_stage",
-            "shipping_report": "fathom.domains.shipping._report:shipping_report_stage"},
+    graders={"shipping": "fathom.domains.shipping.score:shipping_grader"},
+    stages={"shipping_data": "fathom.domains.shipping.lm:build_dataset_stage",
+            "shipping_report": "fathom.domains.shipping.lm:shipping_report_stage"},
 )
 
-_EXPORTS: dict[str, str] = {
-    "open_run": "_reader", "run_files": "_reader", "ShippingDataError": "_reader_vars",
-    "SeaArea": "_areas", "sea_areas": "_areas", "sea_area": "_areas",
-    "area_labels": "_masks", "area_masks": "_masks", "plot_area_masks": "_masks_plot",
-    "compute_stats": "_stats", "StatsOptions": "_stats", "compute_stats_many": "_scale", "find_runs": "_scale",
-    "generate_run": "_nwp", "write_runs": "_nwp_write",
-    "write_area": "_writer", "WrittenArea": "_writer", "write_bulletin": "_writer_bulletin",
-    "Bulletin": "_writer_bulletin", "write_synopsis": "_synopsis", "random_stats": "_writer_samples",
-    "AreaForecast": "_fields", "Direction": "_fields", "Force": "_fields", "SeaState": "_fields",
-    "Visibility": "_fields", "Weather": "_fields", "Periods": "_fields",
-    "parse_area_text": "_parser", "parse_area_body": "_parser", "parse_bulletin": "_parser",
-    "read_forecasts": "_parse_io", "score_bulletin": "_scorer", "shipping_grader": "_grader",
-    "area_prompt": "_prompt", "area_messages": "_prompt", "forecast_bulletin": "_forecast",
-    "examples_from_stats": "_stage",
+# sub-package -> the public names it exports here (each sub-package's own ``__all__`` has more)
+_PACKAGES: dict[str, tuple[str, ...]] = {
+    "reader": ("open_run", "run_files", "ShippingDataError"),
+    "areas": ("SeaArea", "sea_areas", "sea_area", "area_labels", "area_masks", "plot_area_masks"),
+    "stats": ("compute_stats", "StatsOptions", "compute_stats_many", "find_runs"),
+    "nwp": ("generate_run", "write_runs"),
+    "writer": ("write_area", "WrittenArea", "write_bulletin", "Bulletin", "write_synopsis", "random_stats"),
+    "vocab": ("AreaForecast", "Direction", "Force", "SeaState", "Visibility", "Weather", "Periods"),
+    "parse": ("parse_area_text", "parse_area_body", "parse_bulletin", "read_forecasts"),
+    "score": ("score_bulletin", "shipping_grader"),
+    "lm": ("area_prompt", "area_messages", "forecast_bulletin", "examples_from_stats"),
 }
+_EXPORTS = {name: package for package, names in _PACKAGES.items() for name in names}
 
 __all__ = ["plugin", *sorted(_EXPORTS)]
 

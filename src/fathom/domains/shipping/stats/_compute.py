@@ -1,0 +1,183 @@
+"""Sea-area statistics of one model run: the ``fathom.shipping.stats/1`` JSON object.
+
+Covers :func:`compute_stats`: open the run (:func:`open_run`), label the grid with the 31 areas
+(:func:`area_labels`, using the run's land-sea mask when it has one), and summarise wind, sea
+state, precipitation, visibility, temperature and pressure per area for every time step and for
+the periods ``all``, ``first`` (steps less than ``first_hours`` after the first time) and
+``second`` (the rest); find pressure centres. The schema, thresholds and fallbacks are documented
+in ``docs/shipping-stats.md``; the arithmetic lives in :mod:`~fathom.domains.shipping.stats._groups`.
+
+Missing data: NaN cells are left out of every summary. When a summary has no valid cell-hour for a
+quantity, its numbers are null and the quantity's name is listed in the summary's ``missing``
+list (never a silently wrong number). An area the grid does not reach raises
+:class:`ShippingDataError`, or with ``allow_partial=True`` gets ``cells: 0``, null numbers and
+``"no cells"`` in ``missing``.
+
+Not covered: many runs in parallel (:mod:`~fathom.domains.shipping.stats._scale`), writing files (the CLI), text generation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from fathom.domains.shipping.areas import sea_areas
+from fathom.domains.shipping.areas import area_labels, missing_areas
+from fathom.domains.shipping.reader import NETCDF_LOCK, ShippingDataError, open_run
+from fathom.domains.shipping.reader import REQUIRED
+from fathom.domains.shipping.stats._centres import areas_touched, find_centres
+from fathom.domains.shipping.stats._groups import Layout
+from fathom.domains.shipping.stats._summary import summaries
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = ["SCHEMA", "StatsOptions", "compute_stats"]
+
+SCHEMA = "fathom.shipping.stats/1"
+
+
+@dataclass(frozen=True)
+class StatsOptions:
+    """Thresholds of the statistics (Fathom conventions; defaults follow the shared contract)."""
+
+    first_hours: float = 12.0
+    """Steps less than this many hours after the first time form the ``first`` period."""
+    low_radius_deg: float = 1.0
+    """A low centre within this distance of an area's polygon counts towards ``low_centre_hours``."""
+    centre_window_deg: float = 5.0
+    """Side of the square neighbourhood a pressure centre must be the extreme of."""
+    centre_depth_hpa: float = 2.0
+    """How far a centre must lie below (low) or above (high) the mean of its neighbourhood's ring."""
+    allow_partial: bool = False
+    """Accept a grid that misses some areas (they are marked missing) instead of raising."""
+
+    def __post_init__(self) -> None:
+        if not self.first_hours > 0:
+            raise ShippingDataError(f"first_hours must be > 0, got {self.first_hours}.")
+        if self.centre_window_deg <= 0 or self.low_radius_deg < 0 or self.centre_depth_hpa < 0:
+            raise ShippingDataError(
+                f"centre_window_deg must be > 0 and low_radius_deg, centre_depth_hpa >= 0; got "
+                f"{self.centre_window_deg}, {self.low_radius_deg}, {self.centre_depth_hpa}.")
+
+
+def compute_stats(source: Any, *, options: StatsOptions | None = None, **open_kwargs: Any) -> dict[str, Any]:
+    """Statistics of one run per sea area, per step and per period (schema ``fathom.shipping.stats/1``).
+
+    Args:
+        source: a run folder, NetCDF file(s), a raw ``xr.Dataset``, or the canonical Dataset that
+            :func:`open_run` returns.
+        options: thresholds; see :class:`StatsOptions`.
+        **open_kwargs: passed to :func:`open_run` (``variables=``, ``accumulation=``, ``chunks=``).
+
+    Returns:
+        A JSON-serialisable dict (see ``docs/shipping-stats.md``).
+
+    Raises:
+        ShippingDataError: unreadable input, or a grid that misses areas (unless
+            ``options.allow_partial``).
+    """
+    # Files are opened, read and closed under one process-wide lock (see the reader's notes on
+    # threads); the statistics run outside it, in parallel where the caller uses threads.
+    with NETCDF_LOCK:
+        if _is_canonical(source) and not open_kwargs:
+            loaded = _load(source)
+        else:
+            with open_run(source, **open_kwargs) as ds:
+                loaded = _load(ds)
+    return _from_dataset(loaded, options or StatsOptions())
+
+
+def _is_canonical(source: Any) -> bool:
+    import xarray as xr
+
+    return (isinstance(source, xr.Dataset) and set(REQUIRED) <= set(map(str, source.data_vars))
+            and {"time", "lat", "lon"} <= set(map(str, source.dims)))
+
+
+def _load(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with every array read into memory, in this thread."""
+    import dask
+
+    # A threaded compute (or, inside a dask.distributed task, the cluster) would hand the open
+    # HDF5 files to other threads (HDF5 is not thread-safe: "HDF error", segfaults).
+    with dask.config.set(scheduler="synchronous"):
+        return ds.compute()
+
+
+def _from_dataset(ds: xr.Dataset, options: StatsOptions) -> dict[str, Any]:
+    data = {str(name): np.asarray(ds[name].values) for name in ds.data_vars}
+    return stats_from_arrays(data, ds["lat"].values, ds["lon"].values, ds["time"].values,
+                             sources=[str(s) for s in ds.attrs.get("sources", [])],
+                             notes=list(ds.attrs.get("notes", [])), options=options)
+
+
+def stats_from_arrays(data: dict[str, np.ndarray], lat: np.ndarray, lon: np.ndarray, times: np.ndarray, *,
+                      sources: list[str], notes: list[str], options: StatsOptions) -> dict[str, Any]:
+    """:func:`compute_stats` on arrays already in memory (canonical names and units, ``(time, lat, lon)``)."""
+    areas = sea_areas()
+    land = data.get("lsm")
+    labels = area_labels(lat, lon, land)
+    gone = missing_areas(labels)
+    if gone and not options.allow_partial:
+        raise ShippingDataError(
+            f"the grid (lat {lat.min():g}..{lat.max():g}, lon {lon.min():g}..{lon.max():g}) has no sea "
+            f"cell in {len(gone)} area(s): {', '.join(gone)}. Use a grid covering about 34N-66N, 20W-12E, "
+            f"or allow partial coverage (allow_partial=True, --allow-partial).")
+    flat = labels.ravel()
+    cells = np.flatnonzero(flat >= 0)
+    cells = cells[np.argsort(flat[cells], kind="stable")]
+    hours = (times - times[0]) / np.timedelta64(1, "h")
+    layout = Layout(area_of_cell=flat[cells].astype(np.intp), n_areas=len(areas),
+                    first=hours < options.first_hours)
+    fields = {name: arr.reshape(arr.shape[0], -1)[:, cells] for name, arr in data.items() if arr.ndim == 3}
+    step_hours = float(np.median(np.diff(hours))) if hours.size > 1 else 1.0
+    centres = find_centres(data["msl"], lat, lon, window_deg=options.centre_window_deg,
+                           depth_hpa=options.centre_depth_hpa)
+    low_steps = np.zeros((layout.n_steps, len(areas)))
+    for c in centres:
+        if c.kind == "low":
+            low_steps[c.step, areas_touched(c.lat, c.lon, areas, options.low_radius_deg)] = step_hours
+    per_row = summaries(fields, layout, layout.rollup(low_steps))
+    n_cells = np.bincount(layout.area_of_cell, minlength=len(areas))
+    out_areas: dict[str, Any] = {}
+    for k, area in enumerate(areas):
+        rows = [per_row(r, k) for r in range(layout.n_steps + 3)]
+        if n_cells[k] == 0:
+            for s in rows:
+                s["missing"] = ["no cells", *s["missing"]]
+        out_areas[area.name] = {
+            "cells": int(n_cells[k]),
+            "periods": {"all": rows[-3], "first": rows[-2], "second": rows[-1]},
+            "steps": rows[:-3],
+        }
+    grid_note = ("land-sea mask from the model (lsm >= 0.5 is land); coast-following fill"
+                 if land is not None else
+                 "no land-sea mask in the input: areas are the straight Factsheet polygons, "
+                 "land inside them counts as sea")
+    return {
+        "schema": SCHEMA,
+        "run": {
+            "start": _iso(times[0]), "end": _iso(times[-1]), "steps": int(times.size),
+            "grid": {"dlat": _spacing(lat), "dlon": _spacing(lon)},
+            "sources": sources,
+            "first_hours": options.first_hours,
+            "land_mask": land is not None,
+            "missing_areas": gone,
+            "notes": [*notes, grid_note],
+        },
+        "areas": out_areas,
+        "pressure_centres": [
+            {"time": _iso(times[c.step]), "kind": c.kind, "lat": round(c.lat, 2), "lon": round(c.lon, 2),
+             "hpa": round(c.hpa, 1), "depth_hpa": round(c.depth_hpa, 1)} for c in centres],
+    }
+
+
+def _iso(t: np.datetime64) -> str:
+    return str(np.asarray(t).astype("datetime64[s]")) + "Z"
+
+
+def _spacing(coord: np.ndarray) -> float:
+    return round(float(np.median(np.abs(np.diff(coord)))), 6) if coord.size > 1 else 0.0
