@@ -8,7 +8,7 @@ TORCH ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.fathom-installed
 
-.PHONY: setup demo test bench clean-runs
+.PHONY: setup demo test lint typecheck bench clean-runs
 
 setup: $(STAMP)
 
@@ -24,8 +24,15 @@ demo: setup
 	$(BIN)/fathom run recipes/shipping-forecast.yaml
 	@echo "Report: runs/shipping-forecast/report/report.html (numbers in runs/shipping-forecast/report/summary.json)"
 
-test: setup
+# lint and types first (seconds), then the suite; the rule sets are in pyproject.toml ([tool.ruff], [tool.mypy])
+test: lint typecheck
 	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+
+typecheck: setup
+	$(BIN)/mypy
 
 bench: setup
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done

@@ -30,7 +30,8 @@ passed to the server as ``OMP_NUM_THREADS``) gives the fairer comparison there.
 
 There is no assertion on speed: the figures depend on the machine and on what else runs on it
 (check the load average line). Measured run time with ``--threads 1``: 316 s on 2 cores that were
-also running other work (load average about 9); an idle machine should be faster. Not covered: GPU engines (vLLM), llama.cpp, long prompts, streaming.
+also running other work (load average about 9); an idle machine should be faster.
+Not covered: GPU engines (vLLM), llama.cpp, long prompts, streaming.
 """
 
 from __future__ import annotations
@@ -125,7 +126,8 @@ def measure_pair(labels: tuple[str, str], backends: tuple[Any, Any], requests: S
                 walls[which] += time.perf_counter() - started
                 progress.advance(task, len(part))
     first, second = (Measurement(label, wall, len(requests), sum(c.completion_tokens for c in completions),
-                                 [c.text for c in completions]) for label, wall, completions in zip(labels, walls, done))
+                                 [c.text for c in completions])
+                     for label, wall, completions in zip(labels, walls, done, strict=True))
     return first, second
 
 
@@ -149,8 +151,8 @@ class Server:
 
     def __init__(self, batch_size: int, max_tokens: int, threads: int | None, startup_timeout: float = 300.0):
         command = [*_fathom_command(), "serve", MODEL, "--host", "127.0.0.1", "--port", "0", "--device", "cpu",
-                   "--batch-size", str(batch_size), "--max-tokens", str(max_tokens), "--log-level", "warning"]
-        self._log = tempfile.TemporaryFile(mode="w+")
+                   "--parallel", str(batch_size), "--max-tokens", str(max_tokens), "--log-level", "warning"]
+        self._log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (lives as long as the server; closed in stop())
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **({"OMP_NUM_THREADS": str(threads)} if threads else {})}
         self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self._log, text=True, env=env)
         self.url = self._wait_ready(startup_timeout)
@@ -214,8 +216,9 @@ def run_http(requests: Sequence[Any], batch_size: int, concurrency: int, max_tok
     from fathom.backends import OpenAIHTTPBackend
 
     with Server(batch_size, max_tokens, threads) as server:
-        clients = tuple(OpenAIHTTPBackend(f"{server.url}/v1#{MODEL}", concurrency=n, retries=0, timeout=600)
-                        for n in (1, concurrency))
+        serial, parallel = (OpenAIHTTPBackend(f"{server.url}/v1#{MODEL}", concurrency=n, retries=0, timeout=600)
+                            for n in (1, concurrency))
+        clients = (serial, parallel)
         try:
             return measure_pair(("HTTP, 1 in flight", f"HTTP, {concurrency} in flight"), clients, requests, chunk,
                                 warmup=concurrency)
@@ -240,7 +243,7 @@ def machine() -> dict[str, Any]:
 
 
 def _agree(a: Measurement, b: Measurement) -> int:
-    return sum(x == y for x, y in zip(a.texts, b.texts))
+    return sum(x == y for x, y in zip(a.texts, b.texts, strict=True))
 
 
 def report(results: list[Measurement], info: dict[str, Any], ratios: dict[str, float], agree: dict[str, int],

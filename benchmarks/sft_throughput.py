@@ -42,7 +42,7 @@ CITIES = ["Paris", "Oslo", "Cork", "Bergen", "Brest", "Aberdeen", "Plymouth", "D
 AREAS = ["Viking", "Forties", "Cromarty", "Forth", "Tyne", "Dogger", "Fisher", "German Bight", "Humber", "Thames",
          "Dover", "Wight", "Portland", "Plymouth", "Biscay", "Fastnet", "Lundy", "Irish Sea", "Shannon", "Rockall"]
 WORDS = ["smooth", "slight", "moderate", "rough", "very rough", "high", "very high", "phenomenal"]
-TOOLS = [
+TOOLS: list[dict[str, Any]] = [
     {"type": "function", "function": {
         "name": "get_weather", "description": "Current weather at a place",
         "parameters": {"type": "object", "properties": {
@@ -62,9 +62,10 @@ TOOLS = [
 def _tool_example(rng: random.Random) -> dict[str, Any]:
     tools = rng.sample(TOOLS, rng.randint(1, 3))
     name = tools[0]["function"]["name"]
-    args = {"get_weather": {"city": rng.choice(CITIES)},
-            "sea_state": {"area": rng.choice(AREAS), "hours": rng.choice([6, 12, 24])},
-            "tide_times": {"port": rng.choice(CITIES)}}[name]
+    by_tool: dict[str, dict[str, Any]] = {"get_weather": {"city": rng.choice(CITIES)},
+                                          "sea_state": {"area": rng.choice(AREAS), "hours": rng.choice([6, 12, 24])},
+                                          "tide_times": {"port": rng.choice(CITIES)}}
+    args = by_tool[name]
     height = round(rng.uniform(0.1, 12), 1)
     answer = f"The answer is {height} metres, which is {rng.choice(WORDS)}. " * rng.randint(1, 4)
     return {"messages": [
@@ -112,7 +113,8 @@ def run_plain_trl(examples: list[dict[str, Any]], out: Path, batch_size: int, se
     import torch
     from datasets import Dataset
     from peft import LoraConfig
-    from trl import SFTConfig, SFTTrainer
+    from trl.trainer.sft_config import SFTConfig
+    from trl.trainer.sft_trainer import SFTTrainer
 
     from fathom.models import model_folder, prepare_messages
 
@@ -128,7 +130,8 @@ def run_plain_trl(examples: list[dict[str, Any]], out: Path, batch_size: int, se
                       target_modules=ours["target_modules"], task_type="CAUSAL_LM")
     trainer = SFTTrainer(model=model_folder("smollm2-135m"), args=args, train_dataset=Dataset.from_list(rows),
                          peft_config=lora)
-    tokens = sum(len(ids) for ids in trainer.train_dataset["input_ids"])
+    dataset: Any = trainer.train_dataset  # a tokenized datasets.Dataset
+    tokens = sum(len(ids) for ids in dataset["input_ids"])
     started = time.perf_counter()
     output = trainer.train()
     return {"tokens": tokens, "seconds": time.perf_counter() - started, "steps": output.global_step,

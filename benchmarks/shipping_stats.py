@@ -2,6 +2,7 @@
 
 Run:  .venv/bin/python benchmarks/shipping_stats.py            (about 3-6 minutes on 2 cores)
       .venv/bin/python benchmarks/shipping_stats.py --runs 12   (a quick try)
+      .venv/bin/python benchmarks/shipping_stats.py --whole-process   (part 4 only, about 1-2 minutes)
 
 What it measures and prints (no assertions; the numbers are whatever this machine gives):
 
@@ -18,6 +19,12 @@ What it measures and prints (no assertions; the numbers are whatever this machin
 3. Dask throughput: ``--runs`` runs (default 90: 45 days x 00Z/12Z) at ``--dask-resolution``
    (default 0.25 deg) through ``compute_stats_many`` on a local cluster of ``--workers`` (2)
    processes; runs per minute, and the same for a few runs one after another in one process.
+4. ``--whole-process`` (instead of 1-3): the same 0.1 deg run as two fresh processes, each pinned to
+   the same CPU with one thread, so start-up, imports, reading the files and writing the result all
+   count: ``fathom shipping stats RUN --out FILE`` against the plain xarray loop of part 2 run in
+   full (every area, step and variable, and the three periods; open, load, masks and a JSON file
+   of the means included, nothing extrapolated). Wall and CPU seconds of each, best of
+   ``--repeats``, and the ratio.
 
 Data goes to ``--data`` (default: a temporary folder, removed at the end); generated runs are
 kept there and reused on the next call with the same ``--data``.
@@ -126,6 +133,63 @@ def naive(loaded, areas: int, steps: int) -> float:  # type: ignore[no-untyped-d
     return full
 
 
+def plain_loop(run: Path, out: Path) -> None:
+    """The plain xarray loop in full, as a process of its own would run it (``--plain-loop``)."""
+    import json
+
+    import xarray as xr
+
+    from fathom.domains.shipping import area_masks, open_run
+
+    with open_run(run, chunks=False) as ds:  # read as `shipping stats` reads: the same files, no dask
+        loaded = ds.load()
+    masks = area_masks(loaded["lat"].values, loaded["lon"].values, loaded["lsm"].values)
+    variables = [v for v in loaded.data_vars if "time" in loaded[v].dims]
+    n_steps = loaded.sizes["time"]
+    periods = {"all": slice(None), "first": slice(0, 12), "second": slice(12, None)}
+    result = {}
+    for name, m in masks.items():
+        mask = xr.DataArray(m, dims=("lat", "lon"))
+        steps = [{v: float(loaded[v].isel(time=t).where(mask).mean()) for v in variables} for t in range(n_steps)]
+        whole = {p: {v: float(loaded[v].isel(time=sl).where(mask).mean()) for v in variables}
+                 for p, sl in periods.items()}
+        result[name] = {"steps": steps, "periods": whole}
+    out.write_text(json.dumps(result) + "\n")
+
+
+def _timed_process(cmd: list[str], repeats: int) -> tuple[float, float]:
+    """(best wall seconds, CPU seconds of that run) of ``cmd`` as a fresh process."""
+    import resource
+    import subprocess
+
+    walls, cpus = [], []
+    for _ in range(repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        w0 = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        walls.append(time.perf_counter() - w0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    k = int(np.argmin(walls))
+    return walls[k], cpus[k]
+
+
+def whole_process(run: Path, out: Path, repeats: int) -> None:
+    """``fathom shipping stats`` and the plain loop as whole processes on the same files."""
+    import sys
+
+    script = Path(sys.executable).with_name("fathom")
+    fathom = [str(script)] if script.exists() else [sys.executable, "-c", "from fathom.cli import main; main()"]
+    w_stats, c_stats = _timed_process([*fathom, "shipping", "stats", str(run), "--out", str(out / "stats.json")],
+                                      repeats)
+    print(f"fathom shipping stats (whole process)  {w_stats:7.2f} s wall  {c_stats:7.2f} s CPU")
+    w_loop, c_loop = _timed_process([sys.executable, __file__, "--plain-loop", str(run), str(out / "loop.json")],
+                                    repeats)
+    print(f"plain xarray loop (whole process)      {w_loop:7.2f} s wall  {c_loop:7.2f} s CPU  (means only)")
+    print(f"speed-up of the whole process over the plain loop: {w_loop / w_stats:.1f}x wall, "
+          f"{c_loop / c_stats:.1f}x CPU")
+
+
 def throughput(root: Path, n_runs: int, resolution: float, workers: int) -> None:
     from fathom.domains.shipping.stats._scale import compute_stats_many
 
@@ -160,7 +224,13 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--cpu", type=int, default=None,
                     help="CPU to pin the single-run part to (default: the first allowed)")
+    ap.add_argument("--whole-process", action="store_true",
+                    help="only part 4: stats and the plain loop, each as a whole process")
+    ap.add_argument("--plain-loop", nargs=2, type=Path, metavar=("RUN", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.plain_loop:
+        plain_loop(*args.plain_loop)
+        return
 
     tmp = None
     root = args.data
@@ -173,6 +243,10 @@ def main() -> None:
         allowed = os.sched_getaffinity(0)
         cpu = args.cpu if args.cpu is not None else min(allowed)
         os.sched_setaffinity(0, {cpu})
+        if args.whole_process:
+            print(f"\n== one run as whole processes, pinned to CPU {cpu}, one thread ==")
+            whole_process(fine, root, args.repeats)
+            return
         print(f"\n== one run, pinned to CPU {cpu}, one thread ==")
         t_stats, (loaded, _) = single_run(fine, args.repeats)
         t_naive = naive(loaded, args.naive_areas, args.naive_steps)

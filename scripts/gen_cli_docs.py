@@ -68,7 +68,9 @@ def _anchor(path: str) -> str:
 def render(root: click.Command | None = None) -> str:
     """The Markdown text of ``docs/cli.md`` for ``root`` (default: the live ``fathom`` CLI)."""
     if root is None:
-        from fathom.cli import cli as root
+        from fathom.cli import cli
+
+        root = cli
     commands = [(path, ctx.command.get_help(ctx)) for path, ctx in iter_commands(root)]
     lines = [
         "# Fathom command line",

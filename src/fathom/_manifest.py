@@ -12,14 +12,16 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "file_sha256", "git_revision", "library_versions", "save_figure",
-           "write_manifest"]
+from fathom import _files
+from fathom.errors import OutputError
+
+__all__ = ["atomic_write_bytes", "atomic_write_text", "check_writable", "file_sha256", "git_revision",
+           "library_versions", "output_error", "save_figure", "write_manifest"]
 
 _LIBRARIES = ("fathom", "torch", "transformers", "trl", "peft", "datasets", "xarray", "numpy",
               "dask", "netCDF4")
@@ -62,23 +64,52 @@ def git_revision(cwd: str | os.PathLike[str] | None = None) -> str | None:
     return rev + ("-dirty" if dirty else "")
 
 
+def output_error(path: str | os.PathLike[str], exc: OSError) -> OutputError:
+    """An :class:`OutputError` naming ``path`` and why it cannot be written (a file in the way, a
+    folder at ``path``, no permission)."""
+    path = Path(path)
+    existing = next((p for p in path.parents if p.exists()), None)  # missing folders would be created
+    if path.is_dir():
+        why = "it is a folder; pass a file path"
+    elif existing is not None and not existing.is_dir():
+        why = f"{existing} is a file, not a folder"
+    elif isinstance(exc, PermissionError):
+        why = f"permission denied ({exc.filename or existing}); choose a folder you can write to"
+    else:
+        why = exc.strerror or str(exc)
+    return OutputError(f"cannot write {path}: {why}. Pass another output path (--out).")
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Raise the :class:`OutputError` that writing the file ``path`` would raise, now (before long work).
+
+    Nothing is created: missing folders above ``path`` would be created by the writers, so the
+    nearest existing one must be a folder this process can write to.
+
+    Raises:
+        OutputError: ``path`` is a folder, a file is in the way, or the folder is not writable.
+    """
+    path = Path(path).absolute()
+    existing = next(p for p in path.parents if p.exists())
+    if path.is_dir() or not existing.is_dir():
+        raise output_error(path, NotADirectoryError(20, "Not a directory", str(existing)))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise output_error(path, PermissionError(13, "Permission denied", str(existing)))
+
+
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write a file so that readers see the old or the new content, never half of it."""
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """:func:`atomic_write_text` for bytes (a PNG, say): a temporary file beside ``path``, then a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """:func:`atomic_write_text` for bytes (a PNG, say): :func:`fathom._files.atomic_write_bytes`
+    (a temporary sibling file, then a rename; the umask applies), with :class:`OutputError` for a path
+    that cannot be written."""
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        _files.atomic_write_bytes(path, data)
+    except OSError as exc:
+        raise output_error(path, exc) from exc
 
 
 def save_figure(fig: Any, path: str | os.PathLike[str], **savefig: Any) -> Path:

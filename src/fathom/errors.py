@@ -8,11 +8,15 @@
     ├── ModelError
     │   └── UnknownModelError  a model spec names nothing we can load (did-you-mean)
     ├── DataError              a data file is malformed (lists every problem with line and field)
+    ├── OutputError            an output file or folder cannot be written (names the path and why)
     ├── BackendError           a generation backend failed (HTTP errors after retries, ...)
     ├── GraderError
     │   └── UnknownGraderError
     ├── TrainingError
     └── DomainError            raised by domain plug-ins (e.g. the Shipping Forecast)
+
+    FathomWarning              something was skipped or looks wrong, and work went on
+    └── CacheWarning           unreadable lines of a completion cache (counted, then regenerated)
 
 Messages say what was received, what is valid and what to do next. Catch ``FathomError`` to
 handle all of them; the CLI prints the message and exits non-zero (2 for bad input).
@@ -26,6 +30,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "BackendError",
+    "CacheWarning",
     "ConfigError",
     "DataError",
     "DomainError",
@@ -34,6 +39,7 @@ __all__ = [
     "GraderError",
     "MissingDependencyError",
     "ModelError",
+    "OutputError",
     "Problem",
     "TrainingError",
     "UnknownGraderError",
@@ -69,6 +75,10 @@ class FathomWarning(UserWarning):
     """Warnings Fathom emits (tests turn them into errors)."""
 
 
+class CacheWarning(FathomWarning):
+    """Lines of a cache file could not be read; they are counted, and their work is done again."""
+
+
 class FathomError(Exception):
     """Base class. ``exit_code`` is what the CLI exits with."""
 
@@ -98,6 +108,12 @@ class DataError(_ProblemsError):
     """Malformed data; every problem found is listed with its line and field path."""
 
     title = "invalid data"
+
+
+class OutputError(FathomError):
+    """An output path cannot be written: its folder is missing or a file, or it is not writable."""
+
+    exit_code = 2
 
 
 class MissingDependencyError(FathomError):

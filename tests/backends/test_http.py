@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable
 
 import httpx
@@ -125,29 +124,36 @@ def test_client_errors_are_not_retried() -> None:
         return httpx.Response(400, json={"error": {"message": "messages: field required"}})
 
     backend, sleeps = _backend(handler)
-    with pytest.raises(BackendError, match="HTTP 400.*messages: field required"):
+    with pytest.raises(BackendError, match=r"HTTP 400.*messages: field required"):
         backend.generate([_request()])
     assert (len(calls), sleeps) == (1, [])
 
 
 def test_concurrency_limit_and_order() -> None:
+    """No timing: every request is held until 3 are in flight at once, so the batch finishes only if the
+    backend really runs 3 concurrently; the in-flight peak then shows it never runs more than 3."""
     lock = threading.Lock()
-    state = {"now": 0, "peak": 0}
+    all_in_flight = threading.Event()
+    state = {"now": 0, "peak": 0, "timed_out": 0}
 
     def handler(request: httpx.Request) -> httpx.Response:
         with lock:
             state["now"] += 1
             state["peak"] = max(state["peak"], state["now"])
-        time.sleep(0.02)
+            if state["now"] == 3:
+                all_in_flight.set()
+        released = all_in_flight.wait(timeout=30)  # generous: only a too-serial backend waits this long
+        all_in_flight.set()  # after one time-out, fail in 30 s rather than 30 s per request
         with lock:
             state["now"] -= 1
+            state["timed_out"] += not released
         return _ok(json.loads(request.content)["messages"][0]["content"])
 
     backend, _ = _backend(handler, concurrency=3)
     requests = [ChatRequest([{"role": "user", "content": f"q{i}"}]) for i in range(10)]
     done = backend.generate(requests)
     assert [c.message["content"] for c in done] == [f"q{i}" for i in range(10)]
-    assert 2 <= state["peak"] <= 3
+    assert (state["peak"], state["timed_out"]) == (3, 0)
 
 
 def test_api_key_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:

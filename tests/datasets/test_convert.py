@@ -10,9 +10,23 @@ from typing import Any
 
 import pytest
 
-from fathom.datasets import (FORMATS, convert_file, convert_rows, detect_format, from_hf_dataset, from_nova,
-                             from_openai, from_sharegpt, read_jsonl, to_hf_dataset, to_nova, to_openai,
-                             to_sharegpt, validate_example, validate_nova)
+from fathom.datasets import (
+    FORMATS,
+    convert_file,
+    convert_rows,
+    detect_format,
+    from_hf_dataset,
+    from_nova,
+    from_openai,
+    from_sharegpt,
+    read_jsonl,
+    to_hf_dataset,
+    to_nova,
+    to_openai,
+    to_sharegpt,
+    validate_example,
+    validate_nova,
+)
 from fathom.errors import ConfigError, DataError
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
@@ -50,11 +51,29 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out / "report.html"
 
 
+def skip_or_fail_under_ci(message: str) -> None:
+    """Skip on a developer machine, fail under CI (``CI=true``): CI must never pass by skipping."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message} (CI=true, so this fails instead of skipping; .ci/run installs it)")
+    pytest.skip(message)
+
+
+def test_missing_browser_skips_locally_but_fails_under_ci(screenshot_script: ModuleType, report: Path,
+                                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(screenshot_script, "find_chromium", lambda: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match=r"no chromium on PATH.*CI=true"):
+        test_report_screenshot_shows_the_plots(screenshot_script, report, tmp_path)
+    monkeypatch.setenv("CI", "false")
+    with pytest.raises(pytest.skip.Exception, match="no chromium on PATH"):
+        test_report_screenshot_shows_the_plots(screenshot_script, report, tmp_path)
+
+
 def test_report_screenshot_shows_the_plots(screenshot_script: ModuleType, report: Path, tmp_path: Path) -> None:
     if screenshot_script.find_chromium() is None:
-        pytest.skip("no chromium on PATH")
+        skip_or_fail_under_ci("no chromium on PATH (apt-get install chromium)")
     if importlib.util.find_spec("PIL") is None:
-        pytest.skip("Pillow (a matplotlib dependency) is not installed")
+        skip_or_fail_under_ci("Pillow (a matplotlib dependency) is not installed")
     from PIL import Image
 
     png = screenshot_script.screenshot(report, tmp_path / "shot.png", width=900, height=1400)
@@ -77,7 +96,7 @@ def test_missing_page_and_missing_or_failing_browser(screenshot_script: ModuleTy
         screenshot_script.screenshot(report, tmp_path / "x.png", chromium=str(tmp_path / "no-such-browser"))
     false = Path("/bin/false")
     if not false.exists():
-        pytest.skip("/bin/false is not available")
+        skip_or_fail_under_ci("/bin/false is not available")
     with pytest.raises(FathomError, match="Chromium exited with 1 and did not write"):
         screenshot_script.screenshot(report, tmp_path / "x.png", chromium=str(false))
 

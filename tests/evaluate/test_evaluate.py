@@ -14,7 +14,7 @@ from fathom.backends._protocol import ChatRequest, Completion
 from fathom.cli import cli
 from fathom.datasets._io import write_jsonl
 from fathom.errors import DataError
-from fathom.evaluate import EvalConfig, compare_runs, evaluate, grade_completions
+from fathom.evaluate import CacheUse, EvalConfig, EvalSummary, compare_runs, evaluate, grade_completions
 from fathom.graders._protocol import Grade, completion_text
 from fathom.graders._registry import register_grader
 
@@ -58,16 +58,22 @@ def examples(n: int = 12) -> list[dict[str, Any]]:
 def test_eval_writes_results_summary_report(tmp_path: Path) -> None:
     grader = exact_grader()
     summary = evaluate(EchoBackend(), examples(), grader, tmp_path / "run", config=EvalConfig(batch_size=5), quiet=True)
-    assert summary["n"] == 12
-    assert summary["score"]["mean"] == pytest.approx(4 / 12)  # ids 0, 3, 6, 9 are already upper-case
-    assert summary["score"]["ci_low"] <= summary["score"]["mean"] <= summary["score"]["ci_high"]
-    assert set(summary["components"]) == {"match", "length"}
+    assert summary.n == 12
+    assert summary.score.mean == pytest.approx(4 / 12)  # ids 0, 3, 6, 9 are already upper-case
+    assert summary.score.ci_low <= summary.score.mean <= summary.score.ci_high
+    assert set(summary.components) == {"match", "length"}
     rows = [json.loads(line) for line in (tmp_path / "run/results.jsonl").read_text().splitlines()]
     assert [r["id"] for r in rows] == [f"ex{i}" for i in range(12)]
     assert rows[1]["reason"] == "differs" and rows[1]["prompt"] == [{"role": "user", "content": "word1"}]
     page = (tmp_path / "run/report.html").read_text()
     assert page.count('src="data:image/png;base64,') == 2 and "Worst 10 examples" in page
     assert json.loads((tmp_path / "run/manifest.json").read_text())["kind"] == "eval"
+    on_disk = json.loads((tmp_path / "run/summary.json").read_text())  # the keys other tools read
+    assert list(on_disk) == ["n", "score", "components", "gates", "model", "data", "grader", "sampling",
+                             "timings_s", "cache", "counts"]
+    assert on_disk["score"] == {"mean": summary.score.mean, "ci_low": summary.score.ci_low,
+                                "ci_high": summary.score.ci_high, "n": 12}
+    assert EvalSummary.read(tmp_path / "run") == summary
 
 
 def test_killed_eval_resumes_without_regenerating(tmp_path: Path) -> None:
@@ -79,7 +85,7 @@ def test_killed_eval_resumes_without_regenerating(tmp_path: Path) -> None:
     again = EchoBackend()
     summary = evaluate(again, examples(), grader, tmp_path / "run", config=EvalConfig(batch_size=5), quiet=True)
     assert again.calls == [2]  # only the two examples of the batch that never finished
-    assert summary["cache"] == {"generated": 2, "reused": 10}
+    assert summary.cache == CacheUse(generated=2, reused=10)
     regrade = EchoBackend()
     evaluate(regrade, examples(), grader, tmp_path / "run", quiet=True)
     assert regrade.calls == []
@@ -135,6 +141,35 @@ def test_report_plots_scores_and_lists_count_components(tmp_path: Path) -> None:
             return Grade(0.5, {"match": 0.5, "calls_made": 1.0, "arg_total": 3.0}, {}, "")
 
     summary = evaluate(EchoBackend(), examples(4), CountingGrader(), tmp_path / "run", quiet=True)
-    assert summary["counts"] == ["calls_made"]
+    assert summary.counts == ["calls_made"]
     page = (tmp_path / "run/report.html").read_text()
     assert "Not plotted (counts, not shares): arg_total, calls_made." in page  # declared, or outside [0, 1]
+
+
+def test_cli_and_stage_evaluate_through_one_function(tiny_model_dir: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """`fathom eval` and the recipe's eval stage both call evaluate_model, with the same settings."""
+    import fathom.evaluate
+    from fathom.recipes._core_stages import eval_stage
+    from fathom.recipes._stages import StageContext
+
+    calls: list[dict[str, Any]] = []
+    real = fathom.evaluate.evaluate_model
+
+    def spy(*args: Any, **kwargs: Any) -> EvalSummary:
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fathom.evaluate, "evaluate_model", spy)
+    data = tmp_path / "test.jsonl"
+    write_jsonl(data, examples(3))
+    result = CliRunner().invoke(cli, ["eval", "--model", str(tiny_model_dir), "--data", str(data), "--grader", "exact",
+                                      "--out", str(tmp_path / "cli"), "--max-tokens", "4"])
+    assert result.exit_code == 0, result.output
+    assert "over 3 examples" in result.output
+    ctx = StageContext(name="eval", out_dir=tmp_path / "stage", recipe="test", seed=0, quiet=True)
+    stage = eval_stage(ctx, model=str(tiny_model_dir), data=data, grader="exact", max_tokens=4)
+    assert stage["n"] == 3 and len(calls) == 2
+    assert calls[0]["max_tokens"] == calls[1]["max_tokens"] == 4
+    on_disk = [json.loads((tmp_path / run / "summary.json").read_text()) for run in ("cli", "stage")]
+    assert on_disk[0]["score"] == on_disk[1]["score"] and on_disk[0]["sampling"]["max_tokens"] == 4

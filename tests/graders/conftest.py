@@ -2,15 +2,13 @@
 
 ``ScriptedJudges`` is a small FastAPI app answering ``/v1/chat/completions`` with canned replies
 chosen by a Python function of (model name, the request's messages); it records every request so
-tests can count calls and inspect what the judge was sent. It is served by uvicorn on 127.0.0.1,
-port 0 (the OS picks a free port), in a background thread, for one test module at a time.
+tests can count calls and inspect what the judge was sent. It is served by serve's own
+:func:`fathom.serve.start_server` on 127.0.0.1, port 0 (the OS picks a free port), in a background
+thread, for one test module at a time.
 """
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -46,28 +44,12 @@ class ScriptedJudges:
 
 @pytest.fixture(scope="module")
 def judge_server() -> Iterator[ScriptedJudges]:
-    import uvicorn
+    from fathom.serve import start_server
 
     judges = ScriptedJudges()
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(judges.app(), log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the scripted judge server did not start within 10 s")
-        time.sleep(0.01)
-    judges.url = f"http://127.0.0.1:{port}/v1"
-    try:
+    with start_server(judges.app()) as running:
+        judges.url = f"{running.url}/v1"
         yield judges
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 @pytest.fixture()

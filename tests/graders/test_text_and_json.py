@@ -95,5 +95,5 @@ def test_build_grader_reports_unknown_names_and_params() -> None:
 
     with pytest.raises(UnknownGraderError, match="Did you mean 'rouge_l'"):
         build_grader("rougel")
-    with pytest.raises(ConfigError, match="unknown parameter 'ignorecase'. Did you mean 'ignore_case'"):
+    with pytest.raises(ConfigError, match=r"unknown parameter 'ignorecase'\. Did you mean 'ignore_case'"):
         build_grader({"name": "exact", "ignorecase": True})

@@ -231,7 +231,7 @@ def test_gold_from_last_assistant_message() -> None:
     ex = {"messages": [{"role": "user", "content": "wind?"},
                        message(call("get_forecast", area="Viking"))], "tools": TOOLS}
     assert tool_call()(ex, message(call("get_forecast", area="viking"))).score == 1.0
-    with pytest.raises(GraderError, match="no reference.tool_calls and no assistant message"):
+    with pytest.raises(GraderError, match=r"no reference\.tool_calls and no assistant message"):
         tool_call()({"messages": [{"role": "user", "content": "?"}]}, "x")
 
 
@@ -241,13 +241,13 @@ def test_unknown_tool_fails_the_schema_gate() -> None:
 
 
 def test_unknown_weight_and_gate_keys_are_rejected() -> None:
-    with pytest.raises(ConfigError, match="unknown weights key 'arg_acuracy'. Did you mean 'arg_accuracy'"):
+    with pytest.raises(ConfigError, match=r"unknown weights key 'arg_acuracy'\. Did you mean 'arg_accuracy'"):
         tool_call(weights={"arg_acuracy": 1.0})
     with pytest.raises(ConfigError, match="unknown gates key 'json'"):
         tool_call(gates=["json"])
     with pytest.raises(ConfigError, match="not all zero"):
         tool_call(weights={"name_f1": 0})
-    with pytest.raises(ConfigError, match="unknown parameter 'weight'. Did you mean 'weights'"):
+    with pytest.raises(ConfigError, match=r"unknown parameter 'weight'\. Did you mean 'weights'"):
         build_grader({"name": "tool_call", "weight": {}})
 
 
@@ -261,5 +261,5 @@ def test_every_weight_key_is_read() -> None:
 
 
 def test_bad_order_in_example_is_reported() -> None:
-    with pytest.raises(GraderError, match="reference.order 'sideways'"):
+    with pytest.raises(GraderError, match=r"reference\.order 'sideways'"):
         tool_call()(example([], order="sideways"), "x")

@@ -10,8 +10,7 @@ from click.testing import CliRunner
 
 from fathom.cli import cli
 from fathom.errors import MissingDependencyError, UnknownModelError
-from fathom.models import (SMOLLM2_TOOL_TEMPLATE, load_tokenizer, prepare_messages, resolve_model,
-                           template_handles_tools)
+from fathom.models import SMOLLM2_TOOL_TEMPLATE, load_tokenizer, prepare_messages, resolve_model, template_handles_tools
 
 TOOLS = [{"type": "function", "function": {"name": "get_weather", "description": "Weather now",
                                            "parameters": {"type": "object",

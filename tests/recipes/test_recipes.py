@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from fathom.cli import cli
 from fathom.errors import ConfigError
-from fathom.recipes import InputPath, StageContext, load_recipe, register_stage, run_recipe
 from fathom.graders._protocol import Grade
 from fathom.graders._registry import register_grader
+from fathom.recipes import InputPath, StageContext, load_recipe, register_stage, run_recipe
 
 CALLS: list[tuple[str, bool]] = []
 

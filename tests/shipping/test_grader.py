@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from fathom.domains.shipping.score._grader import grade_area_text, shipping_grader
 from fathom.domains.shipping.parse._parser import parse_area_body
+from fathom.domains.shipping.score._grader import grade_area_text, shipping_grader
 from fathom.errors import ConfigError, GraderError
 from fathom.graders import build_grader
 

@@ -76,14 +76,14 @@ def test_every_area_gets_cells_without_land() -> None:
 
 
 def test_every_area_gets_cells_with_land(gridded: tuple) -> None:
-    res, lat, lon, land, labels = gridded
+    res, _lat, _lon, _land, labels = gridded
     counts = np.bincount(labels[labels >= 0], minlength=31)
     assert missing_areas(labels) == [], res
     assert counts.min() >= (15 if res == 0.25 else 90)
 
 
 def test_masks_do_not_overlap_and_exclude_land(gridded: tuple) -> None:
-    res, lat, lon, land, labels = gridded
+    _res, lat, lon, land, labels = gridded
     masks = area_masks(lat, lon, land)
     assert list(masks) == NAMES
     stacked = np.stack(list(masks.values()))
@@ -105,7 +105,7 @@ def test_masks_do_not_overlap_and_exclude_land(gridded: tuple) -> None:
 ])
 def test_coast_following_fill(gridded: tuple, where: str, lat: float, lon: float) -> None:
     """Each point lies beyond its area's straight polygon, in water the fill must reach."""
-    res, glat, glon, land, labels = gridded
+    res, glat, glon, _land, labels = gridded
     if where == "Forth" and res == 0.25:
         assert label_at(labels, glat, glon, lat, lon) is None  # an isolated sea cell stays unlabelled
         return
@@ -121,7 +121,7 @@ def test_coast_following_fill(gridded: tuple, where: str, lat: float, lon: float
     (64.0, -2.0),   # Norwegian Sea, north of Faeroes
 ])
 def test_fill_never_crosses_outer_limits(gridded: tuple, lat: float, lon: float) -> None:
-    res, glat, glon, land, labels = gridded
+    _res, glat, glon, _land, labels = gridded
     assert label_at(labels, glat, glon, lat, lon) is None
 
 

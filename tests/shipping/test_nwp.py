@@ -93,15 +93,15 @@ def test_every_sea_area_has_sea_cells_at_half_degree() -> None:
 def test_plausible_ranges(run00: tuple[xr.Dataset, xr.Dataset]) -> None:
     atm, wave = run00
     sea = atm.lsm.values == 0
-    assert 930e2 < float(atm.msl.min()) and float(atm.msl.max()) < 1060e2
+    assert float(atm.msl.min()) > 930e2 and float(atm.msl.max()) < 1060e2
     speed = np.hypot(atm.u10.values, atm.v10.values)
     assert speed.max() < 45.0 and speed[:, sea].mean() > 3.0
-    assert 240.0 < float(atm.t2m.min()) and float(atm.t2m.max()) < 315.0
+    assert float(atm.t2m.min()) > 240.0 and float(atm.t2m.max()) < 315.0
     assert float(atm.tp.min()) >= 0.0 and (atm.cp.values <= atm.tp.values + 1e-12).all()
     assert float(atm.vis.min()) >= 50.0
     hs = wave.swh.values
     assert np.isnan(hs[:, ~sea]).all() and np.isfinite(hs[:, sea]).all()
-    assert 0.0 < np.nanmin(hs) and np.nanmax(hs) < 25.0
+    assert np.nanmin(hs) > 0.0 and np.nanmax(hs) < 25.0
 
 
 def test_same_seed_identical_other_seed_differs(run00: tuple[xr.Dataset, xr.Dataset]) -> None:
@@ -256,3 +256,86 @@ def test_shipped_land_table_matches_globe(tmp_path: Path) -> None:
     built = json.loads(build_land_table(tmp_path / "land.json").read_text())
     shipped = json.loads((Path(make_grid.__code__.co_filename).parent / "_land.json").read_text())
     assert built["data"] == shipped["data"]
+
+
+# ---------------------------------------------------------------- interrupted writes
+def _leftovers(root: Path) -> list[Path]:
+    from fathom._files import is_leftover
+
+    return sorted(p for p in root.rglob(".*") if is_leftover(p))
+
+
+def test_kill_9_mid_write_leaves_no_run_that_stats_accepts(tmp_path: Path) -> None:
+    """A real `fathom shipping nwp` killed with SIGKILL while it writes a run folder."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from fathom.domains.shipping.nwp._write import is_complete_run
+    from fathom.domains.shipping.reader import ShippingDataError
+    from fathom.domains.shipping.stats import find_runs
+
+    out = tmp_path / "nwp"
+    args = ["shipping", "nwp", "--start", "2025-01-05", "--days", "1", "--out", str(out),
+            "--resolution", "0.5", "--hours", "24", "--runs-per-day", "1", "--seed", "4", "--quiet"]
+    proc = subprocess.Popen([sys.executable, "-c", "from fathom.cli import main; main()", *args],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline, writing = time.monotonic() + 240, None
+        while writing is None and proc.poll() is None and time.monotonic() < deadline:
+            try:  # a temporary run folder with a file in it: the process is writing NetCDF now
+                writing = next((p for p in out.glob(".*.tmp") if any(p.iterdir())), None)
+            except FileNotFoundError:  # renamed into place between glob and iterdir
+                writing = None
+            time.sleep(0.002)
+        assert writing is not None, f"never saw a run being written (exit {proc.poll()})"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        assert proc.stderr is not None
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+    visible = [p for p in out.iterdir() if not p.name.startswith(".")]
+    assert all(is_complete_run(p) for p in visible)  # nothing that looks like a run is half-written
+    left = _leftovers(out)
+    assert left and left[0].parent == out  # what the kill left: one hidden temporary folder
+    with pytest.raises(ShippingDataError, match="interrupted"):
+        find_runs([out])  # `shipping stats OUT` refuses, naming it ...
+    result = CliRunner().invoke(cli, ["shipping", "stats", str(left[0])])
+    assert isinstance(result.exception, ShippingDataError) and str(left[0]) in str(result.exception)  # ... and it
+    # re-running the command finishes the runs and removes the leftover
+    write_runs(START, 1, out, seed=4, resolution=0.5, hours=24, runs_per_day=1, progress=False)
+    assert _leftovers(out) == [] and len(find_runs([out])) == 1
+
+
+def test_a_failed_write_leaves_no_run_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fathom.domains.shipping.nwp import _write
+
+    real = _write._write_netcdf
+
+    def fail_on_waves(ds: xr.Dataset, path: Path) -> None:
+        if path.name == "wave.nc":
+            raise OSError(28, "No space left on device")
+        real(ds, path)
+
+    monkeypatch.setattr(_write, "_write_netcdf", fail_on_waves)
+    with pytest.raises(OSError, match="No space"):
+        write_runs(START, 1, tmp_path, seed=2, resolution=2.0, hours=2, runs_per_day=1, progress=False)
+    assert os.listdir(tmp_path) == []  # no atmosphere-only run folder, no temporary folder
+
+
+def test_a_rewrite_replaces_an_incomplete_folder_and_old_leftovers(tmp_path: Path) -> None:
+    folder = tmp_path / "20250105T00Z"
+    folder.mkdir()
+    (folder / "atmosphere.nc").write_bytes(b"stale")
+    (folder / ".wave.nc.x1y2z3.tmp").write_bytes(b"half")  # what earlier versions left on kill -9
+    (tmp_path / ".20250105T00Z.deadbeef.tmp").mkdir()  # what this version leaves
+    write_runs(START, 1, tmp_path, seed=2, resolution=2.0, hours=2, runs_per_day=1, progress=False)
+    assert sorted(os.listdir(tmp_path)) == ["20250105T00Z"]
+    assert sorted(os.listdir(folder)) == sorted(RUN_FILES)
+    with xr.open_dataset(folder / "atmosphere.nc") as ds:
+        assert ds.sizes["time"] == 3

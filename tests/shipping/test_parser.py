@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 
 from fathom.cli import cli
-from fathom.domains.shipping.vocab._fields import AreaForecast
 from fathom.domains.shipping.parse._grammar import parse_field
 from fathom.domains.shipping.parse._io import parse_record, read_forecasts
 from fathom.domains.shipping.parse._parser import (
@@ -22,6 +21,7 @@ from fathom.domains.shipping.parse._parser import (
     parse_bulletin,
     split_fields,
 )
+from fathom.domains.shipping.vocab._fields import AreaForecast
 
 
 def pf(text: str, kind: str) -> dict[str, list[Any]]:
@@ -262,7 +262,7 @@ def test_area_body_with_colon_heading_and_extra_sentence() -> None:
     fc = parse_area_body("Fair Isle: Variable 3. Smooth. Fair. Good. Have a nice day.")
     assert fc.names == ("Fair Isle",)
     assert fc.unknown == ("Have a nice day.",)
-    fields, icing, extra = split_fields("West 5. Rough. Good.")
+    fields, _icing, extra = split_fields("West 5. Rough. Good.")
     assert fields["weather"] == "" and fields["visibility"] == "Good." and not extra
 
 

@@ -12,7 +12,7 @@ import pytest
 import xarray as xr
 
 from fathom.domains.shipping.reader._open import ShippingDataError, open_run, run_files
-from fathom.errors import DomainError
+from fathom.errors import DomainError, FathomWarning
 
 TIMES = np.array(["2025-01-05T00", "2025-01-05T01", "2025-01-05T02", "2025-01-05T03"], dtype="datetime64[ns]")
 LAT = np.array([50.0, 51.0, 52.0])
@@ -130,7 +130,7 @@ def test_longitudes_0_360_and_latitudes_descending(tmp_path: Path) -> None:
          "tp": (("time", "latitude", "longitude"), np.zeros((4, 3, 3), np.float32), {"units": "mm h-1"})},
         coords={"time": TIMES, "latitude": ("latitude", lat_desc, {"units": "degrees_north"}),
                 "longitude": ("longitude", lon360, {"units": "degrees_east"})})
-    out = open_run(write(ds, tmp_path / "wrap.nc"))
+    out = open_run(write(ds, tmp_path / "wrap.nc"), check_ranges=False)  # winds of 356 m/s: coordinates, not weather
     assert out.lat.values.tolist() == [50.0, 51.0, 52.0]
     assert out.lon.values.tolist() == [-4.0, -3.0, 1.0]
     # values moved with their coordinates: u10 holds the latitude, v10 the original longitude
@@ -259,10 +259,86 @@ def test_files_split_in_time_are_joined(tmp_path: Path) -> None:
 
 def test_run_files_errors(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
-    with pytest.raises(ShippingDataError, match="no \\*.nc"):
+    with pytest.raises(ShippingDataError, match=r"no \*\.nc"):
         run_files(tmp_path / "empty")
     with pytest.raises(ShippingDataError, match="does not exist"):
         run_files(tmp_path / "nope.nc")
     (tmp_path / "bad.nc").write_text("not netcdf")
     with pytest.raises(ShippingDataError, match="cannot open as NetCDF"):
         open_run(tmp_path / "bad.nc")
+
+
+# ---------------------------------------------------------------- plausibility of values for their units
+def _winter_wind(scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """A windy but real-looking field (components ~ N(0, 8 m/s), speed p95 ~ 20 m/s) times ``scale``."""
+    rng = np.random.default_rng(0)
+    shape = (TIMES.size, LAT.size, LON.size)
+    return rng.normal(0, 8, shape) * scale, rng.normal(0, 8, shape) * scale
+
+
+@pytest.mark.parametrize(("override", "variable", "units", "fits"), [
+    ({"msl": _var(1013.0, "air_pressure_at_mean_sea_level", "Pa")}, "msl", "'Pa'", "'hPa'"),  # hPa tagged Pa
+    ({"t2m": _var(10.0, "air_temperature", "K")}, "t2m", "'K'", "'degC'"),  # degC tagged K
+    ({"vis": _var(np.linspace(0.2, 40.0, LON.size), "visibility_in_air", "m")}, "vis", "'m'", "'km'"),  # km tagged m
+    ({"u10": _var(_winter_wind(3.6)[0], "eastward_wind", "m s-1"),  # km/h tagged m s-1
+      "v10": _var(_winter_wind(3.6)[1], "northward_wind", "m s-1")}, "wind", "'m s-1'", "'km h-1'"),
+])
+def test_mislabelled_units_stop_with_the_variable_named(tmp_path: Path, override: dict[str, object], variable: str,
+                                                        units: str, fits: str) -> None:
+    path = write(cf_atmosphere(**override), tmp_path / "atmosphere.nc")  # type: ignore[arg-type]
+    with pytest.raises(ShippingDataError) as err:
+        open_run(path)
+    message = str(err.value)
+    assert f"- {variable} (" in message and f"units {units}" in message and str(path) in message
+    assert "min " in message and "95th percentile" in message and "max " in message  # the values seen
+    assert f"would fit units {fits}" in message and "--force" in message and "units attribute" in message
+    assert message.count("\n  - ") == 1  # only the mislabelled variable is blamed
+
+
+def test_correct_units_of_the_same_values_pass(tmp_path: Path) -> None:
+    u, v = _winter_wind(3.6)
+    ds = cf_atmosphere(u10=_var(u, "eastward_wind", "km h-1"), v10=_var(v, "northward_wind", "km/h"),
+                       msl=_var(1013.0, None, "hPa"), t2m=_var(10.0, None, "degC"),
+                       vis=_var(np.linspace(0.2, 40.0, LON.size), None, "km"))
+    out = open_run(write(ds, tmp_path / "a.nc"))
+    assert float(abs(out.u10).max()) == pytest.approx(float(np.abs(u).max()) / 3.6, rel=1e-5)
+    assert "data_warnings" not in out.attrs
+
+
+def test_force_turns_the_error_into_a_warning(tmp_path: Path) -> None:
+    path = write(cf_atmosphere(msl=_var(1013.0, None, "Pa"), t2m=_var(10.0, None, "K")), tmp_path / "a.nc")
+    with pytest.warns(FathomWarning, match="used anyway") as caught:
+        out = open_run(path, force=True)
+    blamed = {str(w.message).removeprefix("used anyway (force): ").split(" ")[0] for w in caught}
+    assert len(caught) == 2 and blamed == {"msl", "t2m"}
+    assert len(out.attrs["data_warnings"]) == 2 and float(out.msl[0, 0, 0]) == pytest.approx(10.13)
+    assert open_run(path, check_ranges=False).msl.attrs["units"] == "hPa"  # skipped: no error, no warning
+
+
+@pytest.mark.parametrize(("name", "values", "units"), [
+    ("swh", 250.0, "m"), ("tp", 2.0, "kg m-2 s-1"), ("lsm", 100.0, "1"), ("vis", 5e7, "m"),
+])
+def test_other_implausible_fields(tmp_path: Path, name: str, values: float, units: str) -> None:
+    dims = ("lat", "lon") if name == "lsm" else ("time", "lat", "lon")
+    ds = cf_atmosphere(**{name: _var(values, None, units, dims=dims)})
+    with pytest.raises(ShippingDataError, match="implausible"):
+        open_run(write(ds, tmp_path / "a.nc"))
+
+
+def test_interrupted_writes_are_refused(tmp_path: Path) -> None:
+    """What `fathom shipping nwp` killed mid-write leaves: a hidden temporary run folder, or (earlier
+    versions) a hidden temporary file beside atmosphere.nc instead of wave.nc."""
+    unfinished = tmp_path / ".20250105T00Z.1a2b3c4d.tmp"
+    unfinished.mkdir()
+    write(cf_atmosphere(), unfinished / "atmosphere.nc")
+    for source in (unfinished, unfinished / "atmosphere.nc"):
+        with pytest.raises(ShippingDataError, match=r"interrupted.*Re-run the same `fathom shipping nwp`"):
+            open_run(source)
+    old_style = tmp_path / "20250105T12Z"
+    old_style.mkdir()
+    write(cf_atmosphere(), old_style / "atmosphere.nc")
+    (old_style / ".wave.nc.k3j9x.tmp").write_bytes(b"CDF\x01half")
+    with pytest.raises(ShippingDataError, match=r"\.wave\.nc\.k3j9x\.tmp.*may be incomplete"):
+        run_files(old_style)
+    (old_style / ".wave.nc.k3j9x.tmp").unlink()
+    assert [p.name for p in run_files(old_style)] == ["atmosphere.nc"]

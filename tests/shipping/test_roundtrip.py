@@ -13,10 +13,9 @@ from collections import Counter
 
 import pytest
 
-from fathom.domains.shipping.vocab._fields import AreaForecast, Direction, Force, SeaState, Visibility
 from fathom.domains.shipping.parse._parser import parse_bulletin
+from fathom.domains.shipping.vocab._fields import AreaForecast, Direction, Force, SeaState, Visibility
 from fathom.domains.shipping.vocab._vocab import AREAS, POINTS
-from fathom.domains.shipping.writer._wording import WEATHER_SETS
 from fathom.domains.shipping.writer._area import (
     WrittenArea,
     class_periods,
@@ -27,6 +26,7 @@ from fathom.domains.shipping.writer._area import (
 )
 from fathom.domains.shipping.writer._bulletin import write_bulletin
 from fathom.domains.shipping.writer._samples import random_stats
+from fathom.domains.shipping.writer._wording import WEATHER_SETS
 
 N_BULLETINS = 33  # x 31 areas = 1,023 area forecasts
 

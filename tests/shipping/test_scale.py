@@ -18,8 +18,8 @@ from click.testing import CliRunner
 
 from fathom.cli import cli
 from fathom.domains.shipping.reader._open import ShippingDataError
-from fathom.domains.shipping.stats._scale import compute_stats_many, find_runs, run_name
 from fathom.domains.shipping.stats._compute import StatsOptions, compute_stats
+from fathom.domains.shipping.stats._scale import compute_stats_many, find_runs, run_name
 
 PARTIAL = StatsOptions(allow_partial=True)
 
@@ -59,7 +59,7 @@ def test_find_runs(archive: Path) -> None:
     loose = find_runs([archive / "20250101T00Z" / "atmosphere.nc", archive / "20250101T00Z" / "wave.nc"])
     assert len(loose) == 1 and len(loose[0]) == 2
     (archive.parent / "empty").mkdir()
-    with pytest.raises(ShippingDataError, match="no \\*.nc files and no run folders"):
+    with pytest.raises(ShippingDataError, match=r"no \*\.nc files and no run folders"):
         find_runs([archive.parent / "empty"])
 
 

@@ -9,7 +9,6 @@ import pytest
 from click.testing import CliRunner
 
 from fathom.cli import cli
-from fathom.domains.shipping.vocab._fields import AreaForecast, Direction
 from fathom.domains.shipping.parse._parser import parse_area_text, parse_bulletin
 from fathom.domains.shipping.score._scorer import (
     compare_area,
@@ -17,6 +16,7 @@ from fathom.domains.shipping.score._scorer import (
     expand_areas,
     score_bulletin,
 )
+from fathom.domains.shipping.vocab._fields import AreaForecast, Direction
 
 
 def area(wind: str = "West 6.", sea: str = "Rough.", weather: str = "Rain.",

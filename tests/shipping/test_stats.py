@@ -20,6 +20,7 @@ from fathom.domains.shipping.areas._areas import sea_areas
 from fathom.domains.shipping.areas._masks import area_labels
 from fathom.domains.shipping.reader._open import ShippingDataError
 from fathom.domains.shipping.stats._compute import SCHEMA, StatsOptions, compute_stats
+from fathom.errors import FathomWarning
 
 NAMES = [a.name for a in sea_areas()]
 LAT = np.round(np.arange(34.0, 66.0 + 1e-9, 0.25), 6)
@@ -55,7 +56,8 @@ def test_schema_keys() -> None:
     assert set(s["wind"]["kt"]) == {"p10", "p25", "p50", "p75", "p90", "max", "mean"}
     assert len(s["wind"]["beaufort"]) == 13 and list(s["wind"]["dir8"]) == ["N", "NE", "E", "SE", "S", "SW", "W", "NW"]
     assert set(s["sea"]["hs_m"]) == {"p10", "p50", "p90", "max", "mean"} and len(s["sea"]["classes"]) == 8
-    assert set(s["precip"]) == {"frac", "rain", "showers", "drizzle", "snow", "thunder", "mean_rate_mmh", "p90_rate_mmh"}
+    assert set(s["precip"]) == {"frac", "rain", "showers", "drizzle", "snow", "thunder", "mean_rate_mmh",
+                                "p90_rate_mmh"}
     assert set(s["vis"]) == {"lt_1000m", "lt_2nm", "lt_5nm", "p10_m", "p50_m"}
     assert set(s["t2m_c"]) == {"mean", "min"} and set(s["mslp_hpa"]) == {"mean", "min", "max"}
     assert s["missing"] == []
@@ -115,7 +117,8 @@ def test_sea_state_and_visibility_oracles() -> None:
     (0.05, 0.0, 8.0, None),
 ])
 def test_precipitation_types(rate: float, conv: float, t2m: float, kind: str | None) -> None:
-    p = compute_stats(canonical(precip_rate=rate, conv_rate=conv, t2m=t2m))["areas"]["Malin"]["periods"]["all"]["precip"]
+    stats = compute_stats(canonical(precip_rate=rate, conv_rate=conv, t2m=t2m))
+    p = stats["areas"]["Malin"]["periods"]["all"]["precip"]
     expected = {"rain": 0.0, "drizzle": 0.0, "showers": 0.0, "snow": 0.0, "thunder": 0.0}
     if kind:
         expected[kind] = 1.0
@@ -217,7 +220,8 @@ def test_from_files_equals_from_dataset(tmp_path: Path) -> None:
     raw = xr.Dataset({
         "u10": ds.u10.astype("float32").assign_attrs(standard_name="eastward_wind", units="m s-1"),
         "v10": ds.v10.astype("float32").assign_attrs(standard_name="northward_wind", units="m s-1"),
-        "msl": (ds.msl * 100).astype("float32").assign_attrs(standard_name="air_pressure_at_mean_sea_level", units="Pa"),
+        "msl": (ds.msl * 100).astype("float32").assign_attrs(standard_name="air_pressure_at_mean_sea_level",
+                                                             units="Pa"),
         "tp": ds.precip_rate.astype("float32").assign_attrs(standard_name="precipitation_flux", units="kg m-2 s-1"),
     })
     raw.to_netcdf(tmp_path / "atmosphere.nc")
@@ -235,7 +239,7 @@ def test_cli_one_run(tmp_path: Path) -> None:
     stats = json.loads((tmp_path / "s.json").read_text())
     assert stats["areas"]["Viking"]["periods"]["all"]["wind"]["dir8"]["W"] == 1.0
     printed = CliRunner().invoke(cli, ["shipping", "stats", str(tmp_path / "run.nc")])
-    assert json.loads(printed.output)["schema"] == SCHEMA
+    assert json.loads(printed.stdout)["schema"] == SCHEMA  # stderr: the counted "no wave variable" warning
 
 
 def _with_units(ds: xr.Dataset) -> xr.Dataset:
@@ -243,3 +247,48 @@ def _with_units(ds: xr.Dataset) -> xr.Dataset:
     for name, u in units.items():
         ds[name].attrs["units"] = u
     return ds
+
+
+# ---------------------------------------------------------------- implausible units, missing wave file
+def _files(folder: Path, msl_units: str = "hPa", wave: bool = True) -> Path:
+    """A run folder (atmosphere.nc, and wave.nc unless ``wave`` is false) with a westerly 12 m/s."""
+    folder.mkdir(parents=True, exist_ok=True)
+    canonical(steps=13, u10=12.0).rename(precip_rate="precipitation").pipe(_with_units).pipe(
+        lambda ds: ds.assign(msl=ds.msl.assign_attrs(units=msl_units))).to_netcdf(folder / "atmosphere.nc")
+    if wave:
+        canonical(steps=13, swh=2.0).swh.assign_attrs(units="m").to_dataset().to_netcdf(folder / "wave.nc")
+    return folder
+
+
+def test_mislabelled_units_stop_compute_stats_unless_forced(tmp_path: Path) -> None:
+    run = _files(tmp_path / "run", msl_units="Pa")  # hPa values labelled Pa: 10.13 "hPa"
+    with pytest.raises(ShippingDataError, match=r"- msl \(.*units 'Pa'.*would fit units 'hPa'"):
+        compute_stats(run)
+    with pytest.warns(FathomWarning, match="used anyway.*msl"):
+        forced = compute_stats(run, force=True)
+    assert forced["run"]["data_warnings"][0].startswith("used anyway (force): msl (")
+    assert compute_stats(_files(tmp_path / "good"))["run"]["data_warnings"] == []
+
+
+def test_a_run_without_its_wave_file_says_so(tmp_path: Path) -> None:
+    run = _files(tmp_path / "run", wave=False)
+    warnings = compute_stats(run)["run"]["data_warnings"]
+    assert len(warnings) == 1 and "no wave variable (swh)" in warnings[0] and "from the wind" in warnings[0]
+    assert "no wave variable" in compute_stats(canonical())["run"]["data_warnings"][0]
+    result = CliRunner().invoke(cli, ["shipping", "stats", str(run), "--out", str(tmp_path / "s.json")])
+    assert result.exit_code == 0, result.output
+    assert "warning: no wave variable (swh)" in result.stderr and "1 warning(s)" in result.stderr
+
+
+def test_cli_refuses_mislabelled_units_and_force_warns(tmp_path: Path) -> None:
+    run = _files(tmp_path / "run", msl_units="Pa")
+    refused = CliRunner().invoke(cli, ["shipping", "stats", str(run)])
+    assert isinstance(refused.exception, ShippingDataError)  # fathom.cli.main prints it and exits 1
+    assert "- msl (" in str(refused.exception) and "--force" in str(refused.exception)
+    forced = CliRunner().invoke(cli, ["shipping", "stats", str(run), "--force", "--out", str(tmp_path / "s.json")])
+    assert forced.exit_code == 0, forced.output
+    assert "warning: used anyway (force): msl" in forced.stderr and "1 warning(s)" in forced.stderr
+    assert json.loads((tmp_path / "s.json").read_text())["run"]["data_warnings"][0].startswith("used anyway")
+    for verb in (["write", str(run)], ["write", str(run), "--force"]):
+        result = CliRunner().invoke(cli, ["shipping", *verb])
+        assert (result.exit_code == 0) == ("--force" in verb), result.output

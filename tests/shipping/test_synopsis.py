@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from fathom.domains.shipping.writer._places import distance_nm, position_words
 from fathom.domains.shipping.writer._synopsis import (
     parse_time,
     speed_words,
@@ -14,10 +15,9 @@ from fathom.domains.shipping.writer._synopsis import (
     track_centres,
     write_synopsis,
 )
-from fathom.domains.shipping.writer._places import distance_nm, position_words
 from fathom.errors import DataError
 
-T0 = datetime(2025, 1, 5, tzinfo=timezone.utc)
+T0 = datetime(2025, 1, 5, tzinfo=UTC)
 
 
 def _track(lat: float, lon: float, hpa: float, *, speed_kn: float, heading: float,

@@ -20,7 +20,6 @@ from fathom.domains.shipping.vocab._fields import (
     Visibility,
     Weather,
 )
-from fathom.domains.shipping.writer._grouping import WORD_LIMIT, cover, group_areas, merge_identical, words
 from fathom.domains.shipping.vocab._vocab import (
     AREAS,
     FORCE_WORDS,
@@ -30,16 +29,17 @@ from fathom.domains.shipping.vocab._vocab import (
     VISIBILITY,
     WEATHER_TYPES,
 )
-from fathom.domains.shipping.writer._warnings import gale_summary
-from fathom.domains.shipping.writer._wording import area_text, wind_text
 from fathom.domains.shipping.writer._area import WrittenArea, write_area
 from fathom.domains.shipping.writer._bulletin import write_bulletin
+from fathom.domains.shipping.writer._grouping import WORD_LIMIT, cover, group_areas, merge_identical, words
 from fathom.domains.shipping.writer._samples import (
     area_from_samples,
     random_stats,
     sample,
     uniform_area,
 )
+from fathom.domains.shipping.writer._warnings import gale_summary
+from fathom.domains.shipping.writer._wording import area_text, wind_text
 from fathom.errors import DataError
 
 START = "2025-01-05T00:00:00Z"
@@ -332,3 +332,41 @@ def test_cli_write_from_a_model_run(tmp_path) -> None:
     assert data["period"] == {"start": "2025-02-01T00:00:00Z", "end": "2025-02-02T00:00:00Z"}
     assert [n for g in data["area_forecasts"] for n in g["names"]] == list(AREAS)
     assert data["words"] <= WORD_LIMIT
+
+
+# ---------------------------------------------------------------- incomplete statistics, junk bulletins
+def test_an_area_with_periods_missing_is_an_error_not_dropped(tmp_path) -> None:
+    from fathom.domains.shipping.cli import shipping
+
+    stats = random_stats(3)
+    del stats["areas"]["Dogger"]["periods"]["second"]
+    stats["areas"]["Fisher"]["periods"] = {}
+    with pytest.raises(DataError) as err:
+        write_bulletin(stats)
+    message = str(err.value)
+    assert "Dogger, Fisher lack periods" in message and "areas.Dogger.periods.second: missing" in message
+    assert "areas.Fisher.periods.all: missing" in message and "fathom shipping stats" in message
+    path = tmp_path / "stats.json"
+    path.write_text(json.dumps(stats), encoding="utf-8")
+    result = CliRunner().invoke(shipping, ["write", "--stats", str(path)])
+    assert isinstance(result.exception, DataError) and "Dogger" in str(result.exception)
+    no_cells = random_stats(3)
+    no_cells["areas"]["Dogger"]["cells"] = 0  # off a partial grid: still skipped, and said so
+    assert write_bulletin(no_cells).skipped == ("Dogger: no grid cells",)
+
+
+def test_cli_score_of_junk_warns_and_fails(tmp_path) -> None:
+    from fathom.domains.shipping.cli import shipping
+
+    junk = tmp_path / "junk.txt"
+    junk.write_text("hello\nthis is not a bulletin\n", encoding="utf-8")
+    good = tmp_path / "ref.txt"
+    good.write_text("Viking: Southwest 5 to 7. Rough. Rain. Good.\n", encoding="utf-8")
+    runner = CliRunner()
+    both = runner.invoke(shipping, ["score", "--pred", str(junk), "--ref", str(junk)])
+    assert both.exit_code == 1 and json.loads(both.stdout)["areas"] == 0
+    assert f"no area forecast could be read from --ref {junk}" in both.stderr
+    pred = runner.invoke(shipping, ["score", "--pred", str(junk), "--ref", str(good)])
+    assert pred.exit_code == 1 and "--pred" in pred.stderr and "every area scores 0" in pred.stderr
+    fine = runner.invoke(shipping, ["score", "--pred", str(good), "--ref", str(good)])
+    assert fine.exit_code == 0 and fine.stderr == "" and json.loads(fine.stdout)["overall"]["strict"] == 1.0

@@ -3,7 +3,8 @@
 Covers: the contract (:class:`Backend`, :class:`ChatRequest`, :class:`Sampling`,
 :class:`Completion`), local transformers generation (:class:`TransformersBackend`), any
 OpenAI-compatible HTTP endpoint (:class:`OpenAIHTTPBackend`), building one from a model spec
-(:func:`load_backend`), parsing ``<tool_call>`` output into OpenAI tool calls, and generating a
+(:func:`load_backend`, whose ``parallel=`` is the one parallelism policy: batch size for a local model,
+concurrency for an endpoint), parsing ``<tool_call>`` output into OpenAI tool calls, and generating a
 JSONL file of completions (:func:`generate_file`, the library side of ``fathom generate``).
 Not covered: serving (``fathom.serve``), grading (``fathom.graders``).
 
@@ -14,7 +15,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fathom.backends._files import GenerateSummary, completion_record, example_id, generate_file, prompt_messages
+from fathom.backends._files import (GenerateSummary, check_prompt_file, completion_record, example_id, generate_file,
+                                    prompt_messages)
 from fathom.backends._load import BACKENDS, load_backend
 from fathom.backends._protocol import Backend, ChatRequest, Completion, Sampling
 from fathom.backends._toolcalls import (ParsedToolCalls, completion_from_text, parse_tool_calls,
@@ -34,6 +36,7 @@ __all__ = [
     "ParsedToolCalls",
     "Sampling",
     "TransformersBackend",
+    "check_prompt_file",
     "completion_from_text",
     "completion_record",
     "example_id",

@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from fathom.backends._protocol import Backend, ChatRequest, Completion, Sampling
-from fathom.datasets._io import read_jsonl, write_jsonl
+from fathom.datasets import read_jsonl, write_jsonl
 from fathom.errors import DataError, Problem
 
-__all__ = ["GenerateSummary", "completion_record", "example_id", "generate_file", "prompt_messages"]
+__all__ = ["GenerateSummary", "check_prompt_file", "completion_record", "example_id", "generate_file",
+           "prompt_messages"]
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,12 @@ def _requests(examples: list[dict[str, Any]], lines: list[int], path: Path,
     return [ChatRequest(messages=prompt_messages(example), tools=example.get("tools") or None,
                         sampling=replace(sampling, seed=seed))
             for example, seed in zip(examples, seeds)]
+
+
+def check_prompt_file(data: str | os.PathLike[str]) -> None:
+    """Raise the :class:`DataError` :func:`generate_file` would raise for ``data``, before a model loads."""
+    path = Path(data)
+    _requests(read_jsonl(path), _line_numbers(path), path, Sampling())
 
 
 def generate_file(backend: Backend, data: str | os.PathLike[str], out: str | os.PathLike[str], *,

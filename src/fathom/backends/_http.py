@@ -84,6 +84,8 @@ class OpenAIHTTPBackend:
     """
 
     supports_batching: ClassVar[bool] = True
+    parallel_option: ClassVar[str] = "concurrency"
+    """The option ``load_backend(parallel=N)`` sets: most requests in flight at once."""
 
     def __init__(self, base_url: str, model: str | None = None, *, api_key: str | None = None,
                  api_key_env: str = "FATHOM_API_KEY", concurrency: int = 8, retries: int = 4,

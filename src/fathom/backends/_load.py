@@ -3,6 +3,11 @@
 * ``http(s)://host:port/v1`` (model name after ``#`` or ``model=``): :class:`OpenAIHTTPBackend`.
 * anything else (bundled name, hub id, folder, adapter): :class:`TransformersBackend`.
 
+``parallel=`` is the one parallelism setting every engine reads the same way: requests in flight at once,
+which is the batch size of a local model (``batch_size=``) and the number of concurrent requests to an
+endpoint (``concurrency=``). Each engine class names the option it maps to (``parallel_option``), so
+commands never decide "is this a URL?" themselves.
+
 ``backend=`` names the engine explicitly. ``"llamacpp"`` and ``"vllm"`` are reserved for the
 in-process engines of a later release; asking for one now says what to install or use instead.
 Not covered: picking an engine automatically from the hardware.
@@ -12,10 +17,15 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fathom.backends._protocol import Backend
 from fathom.errors import BackendError, ConfigError, MissingDependencyError, Problem, did_you_mean
+from fathom.models import is_remote
+
+if TYPE_CHECKING:
+    from fathom.backends._http import OpenAIHTTPBackend
+    from fathom.backends._transformers import TransformersBackend
 
 __all__ = ["BACKENDS", "load_backend"]
 
@@ -36,6 +46,22 @@ def _check_options(cls: type, options: dict[str, Any], skip: set[str]) -> None:
         raise ConfigError(problems, title="invalid backend options")
 
 
+def _with_parallel(cls: type[OpenAIHTTPBackend | TransformersBackend], options: dict[str, Any],
+                   parallel: int | None) -> dict[str, Any]:
+    """``options`` with ``parallel`` set as the engine's own option (``cls.parallel_option``)."""
+    if parallel is None:
+        return options
+    name = cls.parallel_option
+    if isinstance(parallel, bool) or not isinstance(parallel, int) or parallel < 1:
+        problem = f"requests in flight at once must be a whole number >= 1, got {parallel!r}"
+    elif options.get(name, parallel) != parallel:
+        problem = (f"parallel={parallel} and {name}={options[name]} disagree; {cls.__name__} reads parallel as "
+                   f"{name}, so give only parallel")
+    else:
+        return {**options, name: parallel}
+    raise ConfigError([Problem("parallel", problem)], title="invalid backend options")
+
+
 def _later_engine(name: str) -> BackendError | MissingDependencyError:
     module, extra = _LATER[name]
     if importlib.util.find_spec(module) is None:
@@ -46,7 +72,8 @@ def _later_engine(name: str) -> BackendError | MissingDependencyError:
                         f"OpenAI-compatible server and pass its URL: 'http://host:port/v1#model'.")
 
 
-def load_backend(spec: str, *, backend: str | None = None, **options: Any) -> Backend:
+def load_backend(spec: str, *, backend: str | None = None, parallel: int | None = None, device: str | None = None,
+                 **options: Any) -> Backend:
     """Build the backend a model spec names.
 
     Args:
@@ -54,11 +81,16 @@ def load_backend(spec: str, *, backend: str | None = None, **options: Any) -> Ba
             ``"http://host:port/v1#model"``.
         backend: ``"transformers"`` or ``"openai"`` (default: ``"openai"`` for URLs, else
             ``"transformers"``).
-        **options: keyword arguments of the backend class (``batch_size=``, ``device=`` for
+        parallel: requests in flight at once: the batch size of a local model, the concurrent
+            requests to an endpoint (default: the engine's own, 8).
+        device: where a local model runs, ``"cpu"``, ``"cuda"``... (default: a GPU when there is one);
+            endpoints ignore it, so a command can pass its ``--device`` whatever the spec.
+        **options: keyword arguments of the backend class (``batch_size=``, ``dtype=`` for
             transformers; ``model=``, ``concurrency=``, ``retries=`` for HTTP...).
 
     Raises:
-        ConfigError: an unknown backend name or option (every bad option is listed).
+        ConfigError: an unknown backend name or option (every bad option is listed), or a
+            ``parallel`` below 1 or contradicting ``batch_size=``/``concurrency=``.
         MissingDependencyError: a reserved engine whose package is not installed.
 
     >>> load_backend("smollm2-135m", backend="vlm")
@@ -67,7 +99,7 @@ def load_backend(spec: str, *, backend: str | None = None, **options: Any) -> Ba
     fathom.errors.ConfigError: invalid backend (1):
       - backend: unknown backend 'vlm'. Did you mean 'vllm'? Available: transformers, openai; later: llamacpp, vllm.
     """
-    remote = spec.startswith(("http://", "https://"))
+    remote = is_remote(spec)
     name = backend or ("openai" if remote else "transformers")
     if name in _LATER:
         raise _later_engine(name)
@@ -83,7 +115,7 @@ def load_backend(spec: str, *, backend: str | None = None, **options: Any) -> Ba
             raise ConfigError([Problem("spec", f"backend 'openai' needs a URL like http://host:port/v1#model, "
                                                f"got {spec!r}")], title="invalid backend")
         _check_options(OpenAIHTTPBackend, options, skip={"base_url"})
-        return OpenAIHTTPBackend(spec, **options)
+        return OpenAIHTTPBackend(spec, **_with_parallel(OpenAIHTTPBackend, options, parallel))
     from fathom.backends._transformers import TransformersBackend
 
     if remote:
@@ -91,4 +123,4 @@ def load_backend(spec: str, *, backend: str | None = None, **options: Any) -> Ba
                                            f"weights. Drop backend='transformers' to use HTTP.")],
                           title="invalid backend")
     _check_options(TransformersBackend, options, skip={"model"})
-    return TransformersBackend(spec, **options)
+    return TransformersBackend(spec, device=device, **_with_parallel(TransformersBackend, options, parallel))

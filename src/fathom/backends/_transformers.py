@@ -49,6 +49,8 @@ class TransformersBackend:
     """
 
     supports_batching: ClassVar[bool] = True
+    parallel_option: ClassVar[str] = "batch_size"
+    """The option ``load_backend(parallel=N)`` sets: most requests per ``generate`` call."""
 
     def __init__(self, model: str | ModelSpec | PreTrainedModel, *,
                  tokenizer: PreTrainedTokenizerBase | None = None, device: str | None = None,

@@ -78,7 +78,7 @@ def convert(file: Path, to: str, out: Path, from_: str | None, keep_extra: bool 
 def split(ctx: click.Context, file: Path, out: Path, ratios: str, names: str | None, seed: int, group_key: str,
           fail_on_leak: bool) -> None:
     """Split FILE into train/val/test by source, then report prompts shared between splits."""
-    from fathom.datasets._split import parse_ratios, split_file
+    from fathom.datasets import parse_ratios, split_file
 
     shares = parse_ratios(ratios, names)
     result = split_file(file, out, ratios=shares, seed=seed, group_key=group_key or None)

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from fathom.cli._options import parse_grader
+from fathom.cli._options import parallel_option, parse_grader
 
 
 @click.group(invoke_without_command=True)
@@ -16,14 +16,13 @@ from fathom.cli._options import parse_grader
 @click.option("--out", type=click.Path(file_okay=False), help="Run folder (re-use it to resume).")
 @click.option("--max-tokens", default=256, show_default=True)
 @click.option("--temperature", default=0.0, show_default=True)
-@click.option("--batch-size", default=16, show_default=True, help="Requests per backend call.")
-@click.option("--concurrency", default=8, show_default=True, help="Requests in flight (HTTP backends).")
+@parallel_option(8, "--batch-size", "--concurrency")
 @click.option("--limit", type=int, help="Evaluate only the first N examples.")
 @click.option("--fewshot", type=click.Path(exists=True, dir_okay=False),
               help="Examples (JSONL) whose turns are put before every prompt.")
 @click.pass_context
 def eval_(ctx: click.Context, model: str | None, data: str | None, grader: str | None, out: str | None,
-          max_tokens: int, temperature: float, batch_size: int, concurrency: int, limit: int | None,
+          max_tokens: int, temperature: float, parallel: int, limit: int | None,
           fewshot: str | None) -> None:
     """Evaluate a model: generate (cached), grade, write results.jsonl, summary.json and report.html."""
     if ctx.invoked_subcommand is not None:
@@ -31,20 +30,17 @@ def eval_(ctx: click.Context, model: str | None, data: str | None, grader: str |
     missing = [f"--{n}" for n, v in (("model", model), ("data", data), ("grader", grader), ("out", out)) if not v]
     if missing:
         raise click.UsageError(f"missing {', '.join(missing)} (or use `fathom eval compare RUN1 RUN2 ...`)")
-    from fathom.backends._protocol import Sampling
-    from fathom.datasets._io import read_jsonl
-    from fathom.evaluate import EvalConfig, evaluate
-    from fathom.graders._registry import build_grader
+    from fathom.datasets import read_jsonl
+    from fathom.evaluate import EvalConfig, evaluate_model
 
     spec = parse_grader(grader or "")
-    options = {"concurrency": concurrency} if (model or "").startswith("http") else {}
-    config = EvalConfig(sampling=Sampling(max_tokens=max_tokens, temperature=temperature), batch_size=batch_size,
-                        limit=limit, fewshot=read_jsonl(fewshot) if fewshot else [])
-    summary = evaluate(model or "", data or "", build_grader(spec), out or "", config=config, grader_spec=spec,
-                       backend_options=options)
-    s = summary["score"]
-    click.echo(f"score {s['mean']:.3f} (95% CI {s['ci_low']:.3f}-{s['ci_high']:.3f}) over {summary['n']} examples; "
-               f"generated {summary['cache']['generated']}, reused {summary['cache']['reused']}")
+    summary = evaluate_model(model or "", data or "", spec, out or "", max_tokens=max_tokens, temperature=temperature,
+                             batch_size=max(parallel, EvalConfig.batch_size),  # each cache flush holds a full batch
+                             limit=limit, fewshot=read_jsonl(fewshot) if fewshot else [],
+                             backend_options={"parallel": parallel})
+    s = summary.score
+    click.echo(f"score {s.mean:.3f} (95% CI {s.ci_low:.3f}-{s.ci_high:.3f}) over {summary.n} examples; "
+               f"generated {summary.cache.generated}, reused {summary.cache.reused}")
     click.echo(f"wrote {out}/results.jsonl, summary.json, report.html")
 
 

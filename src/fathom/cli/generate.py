@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from fathom.cli._options import parallel_option
+
 
 @click.command()
 @click.option("--model", "-m", required=True,
@@ -20,17 +22,17 @@ import click
               help="Nucleus sampling mass.")
 @click.option("--seed", default=None, type=int, help="Seed for sampling; example i uses seed + i.")
 @click.option("--stop", multiple=True, help="A string that ends generation (repeatable).")
-@click.option("--batch-size", default=8, show_default=True, type=click.IntRange(min=1),
-              help="Requests per batch (local models) or in flight at once (HTTP endpoints).")
+@parallel_option(8, "--batch-size")
 @click.option("--device", default=None, help="Local models: cpu, cuda, ... (default: a GPU if there is one).")
 def generate(model: str, data: str, out: str, max_tokens: int, temperature: float, top_p: float,
-             seed: int | None, stop: tuple[str, ...], batch_size: int, device: str | None) -> None:
+             seed: int | None, stop: tuple[str, ...], parallel: int, device: str | None) -> None:
     """Generate a completion for every example in --data and write them to --out."""
-    from fathom.backends import Sampling, generate_file, load_backend
+    from fathom._manifest import check_writable
+    from fathom.backends import Sampling, check_prompt_file, generate_file, load_backend
 
-    remote = model.startswith(("http://", "https://"))
-    options = {"concurrency": batch_size} if remote else {"batch_size": batch_size, "device": device}
-    backend = load_backend(model, progress=True, **options)
+    check_prompt_file(data)  # a bad --data or --out is reported now, not after the model has loaded
+    check_writable(out)
+    backend = load_backend(model, parallel=parallel, device=device, progress=True)
     sampling = Sampling(max_tokens=max_tokens, temperature=temperature, top_p=top_p, stop=stop, seed=seed)
     summary = generate_file(backend, data, out, sampling=sampling)
     tokens_per_s = summary.completion_tokens / summary.seconds if summary.seconds else 0.0

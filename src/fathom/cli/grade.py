@@ -16,9 +16,9 @@ from fathom.cli._options import grader_option, parse_grader
               help="One OpenAI assistant message object per line, optionally with 'id'.")
 def grade(grader: str, data: str, completions: str) -> None:
     """Grade existing completions; print one JSON object per example, in input order."""
-    from fathom.datasets._io import read_jsonl
+    from fathom.datasets import read_jsonl
     from fathom.evaluate import grade_completions
-    from fathom.graders._registry import build_grader
+    from fathom.graders import build_grader
 
     spec = parse_grader(grader)
     for row in grade_completions(build_grader(spec), read_jsonl(data), read_jsonl(completions)):

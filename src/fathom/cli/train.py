@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
-from fathom.train._args import SCHEDULERS, SFTArgs, field_help
+from fathom.train import DTYPES, SFTArgs, field_help
 
 F = TypeVar("F", bound=Callable[..., Any])
 _HELP = field_help(SFTArgs)
@@ -48,8 +48,7 @@ def train() -> None:
 @_opt("epochs", float)
 @_opt("max_steps", int)
 @_opt("learning_rate", float)
-@click.option("--lr-scheduler", default=_DEFAULTS["lr_scheduler"], show_default=True,
-              help=f"{_HELP['lr_scheduler']} Choices: {', '.join(SCHEDULERS)}.")
+@_opt("lr_scheduler", str)
 @_opt("warmup", float)
 @_opt("batch_size", int)
 @_opt("grad_accum", int)
@@ -103,7 +102,7 @@ def sft(quiet: bool, target_modules: str | None, **options: Any) -> None:
 @train.command()
 @click.argument("adapter", type=click.Path(path_type=Path))
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Folder for the merged model.")
-@click.option("--dtype", default=None, help="Weight dtype to save (default: float32).")
+@click.option("--dtype", default=None, help=f"Weight dtype to save, one of {', '.join(DTYPES)} (default: float32).")
 @click.option("--overwrite", is_flag=True, help="Replace --out when it already holds files.")
 def merge(adapter: Path, out: Path, dtype: str | None, overwrite: bool) -> None:
     """Merge the LoRA ADAPTER (a `fathom train sft` folder) into its base: a full model folder with tokenizer."""

@@ -12,6 +12,7 @@ Covers: :func:`check_file` and its :class:`FileCheck` result. Not covered: the r
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from fathom.datasets._convert import LABELS, READERS, canonical_format, row_form
 from fathom.datasets._files import numbered_problems
 from fathom.datasets._io import scan_jsonl
 from fathom.datasets._nova_rules import validate_nova
-from fathom.errors import Problem
+from fathom.errors import FathomWarning, Problem
 
 __all__ = ["FileCheck", "check_file"]
 
@@ -42,9 +43,16 @@ class FileCheck:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def empty(self) -> bool:
+        """The file holds no rows at all (empty, or only blank lines)."""
+        return self.rows == 0
+
     def summary(self) -> str:
         """One line: ``"F: 12 row(s) (fathom): clean"`` or ``"F: 12 row(s) (nova): 5 problem(s) in 3 row(s)"``."""
         head = f"{self.path}: {self.rows} row(s) ({self.format})"
+        if self.empty:
+            return f"{head}: empty, no examples to check"
         if self.ok:
             return f"{head}: clean"
         return f"{head}: {len(self.problems)} problem(s) in {self.bad_rows} row(s)"
@@ -63,7 +71,11 @@ def check_file(path: str | os.PathLike[str], *, needs_assistant: bool = True, fr
 
     Raises:
         ConfigError: an unknown format name.
+        DataError: the file is not UTF-8 text.
         FileNotFoundError: the file does not exist.
+
+    Warns:
+        FathomWarning: the file holds no rows (an empty file is not "clean").
     """
     numbered, bad_lines = scan_jsonl(path)
     fmt = canonical_format(from_) if from_ else _guess([row for _, row in numbered])
@@ -82,8 +94,11 @@ def check_file(path: str | os.PathLike[str], *, needs_assistant: bool = True, fr
     for lineno, p in numbered_problems(examples, str(path), needs_assistant):
         found.append((lineno, Problem(p.where, f"{p.message} ({stage})" if stage else p.message)))
     found.sort(key=lambda item: item[0])
-    return FileCheck(Path(path), fmt, len(numbered) + len(bad_lines), [p for _, p in found],
-                     len({lineno for lineno, _ in found}))
+    check = FileCheck(Path(path), fmt, len(numbered) + len(bad_lines), [p for _, p in found],
+                      len({lineno for lineno, _ in found}))
+    if check.empty:
+        warnings.warn(f"{path} holds no examples (it is empty or only blank lines)", FathomWarning, stacklevel=2)
+    return check
 
 
 def _guess(rows: list[dict[str, Any]], sample: int = 20) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fathom.datasets._io import scan_jsonl, write_jsonl
+from fathom.datasets._io import empty_file_error, scan_jsonl, write_jsonl
 from fathom.datasets._lossy import dropped_fields, weight_problems
 from fathom.datasets._nova import example_to_nova, nova_to_example
 from fathom.datasets._nova_rules import validate_nova
@@ -170,10 +170,13 @@ def convert_file(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, to
 
     Raises:
         ConfigError: an unknown format name.
-        DataError: malformed lines and every conversion problem, with line numbers.
+        DataError: malformed lines and every conversion problem, with line numbers; a file that
+            is not UTF-8 text or holds no rows.
         FileNotFoundError: ``src`` does not exist.
     """
     numbered, bad_lines = scan_jsonl(src)
+    if not numbered and not bad_lines:
+        raise empty_file_error(src, "convert")
     done = _convert(numbered, f"{src}:", to, from_, keep_extra)
     found = done.problems + [(int(p.where.rsplit(":", 1)[1]), p) for p in bad_lines]
     problems = [p for _, p in sorted(found, key=lambda item: item[0])]

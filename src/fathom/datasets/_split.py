@@ -31,14 +31,16 @@ from typing import Any
 
 from fathom._manifest import write_manifest
 from fathom.datasets._files import read_examples
-from fathom.datasets._io import write_jsonl
+from fathom.datasets._io import empty_file_error, write_jsonl
 from fathom.datasets._messages import content_hash, example_id, get_path, prompt_key, prompt_messages
-from fathom.errors import ConfigError
+from fathom.errors import ConfigError, Problem
 
 __all__ = ["DEFAULT_RATIOS", "LeakageReport", "LeakedPrompt", "SplitResult", "leakage_report", "parse_ratios",
            "split_examples", "split_file"]
 
 DEFAULT_RATIOS = {"train": 0.8, "val": 0.1, "test": 0.1}
+DEFAULT_GROUP_KEY = "meta.source"
+"""The grouping key by default; unlike a key one passes, it may be absent from every example."""
 _MISSING = object()
 
 
@@ -87,6 +89,31 @@ def _check_ratios(ratios: dict[str, float]) -> None:
         raise ConfigError(problems, title="invalid split ratios")
 
 
+def _check_group_key(examples: list[dict[str, Any]], group_key: str | None) -> None:
+    """A key one passes that no example has is a typo that would split ungrouped (a leakage risk)."""
+    if not group_key or group_key == DEFAULT_GROUP_KEY or not examples:
+        return
+    if any(get_path(ex, group_key, _MISSING) is not _MISSING for ex in examples):
+        return
+    parent, seen = _keys_seen(examples, group_key)
+    under = f" under {parent!r}" if parent else ""
+    message = (f"no example has {group_key!r}; keys seen{under}: {', '.join(seen) or 'none'}. "
+               "Pass one of them (--group-key), or '' to split without groups")
+    raise ConfigError([Problem("group_key", message)], title="invalid group key")
+
+
+def _keys_seen(examples: list[dict[str, Any]], group_key: str) -> tuple[str, list[str]]:
+    """The nearest prefix of ``group_key`` that some example has, and the dotted keys found under it."""
+    parts = group_key.split(".")[:-1]
+    while True:
+        parent = ".".join(parts)
+        nodes = [get_path(ex, parent, None) if parent else ex for ex in examples]
+        seen = sorted({f"{parent}.{k}" if parent else str(k) for node in nodes if isinstance(node, dict) for k in node})
+        if seen or not parts:
+            return parent, seen[:30]
+        parts.pop()
+
+
 def _group_of(example: dict[str, Any], group_key: str | None) -> str:
     value = get_path(example, group_key, _MISSING) if group_key else _MISSING
     if value is not _MISSING and value is not None and value != "":
@@ -96,7 +123,7 @@ def _group_of(example: dict[str, Any], group_key: str | None) -> str:
 
 
 def split_examples(examples: list[dict[str, Any]], ratios: dict[str, float] | None = None, seed: int = 0,
-                   group_key: str | None = "meta.source") -> dict[str, list[dict[str, Any]]]:
+                   group_key: str | None = DEFAULT_GROUP_KEY) -> dict[str, list[dict[str, Any]]]:
     """Split examples so that no group spans two splits.
 
     Args:
@@ -105,13 +132,15 @@ def split_examples(examples: list[dict[str, Any]], ratios: dict[str, float] | No
             train/val/test. Shares are met as closely as whole groups allow.
         seed: the same seed and examples always give the same splits.
         group_key: dotted path of the grouping value (``"meta.source"``); None groups each
-            example alone (by id or content hash).
+            example alone (by id or content hash). Another key than the default must be present
+            in at least one example.
 
     Returns:
         split name -> examples, each split in input order; every split name is present.
 
     Raises:
-        ConfigError: negative ratios or ratios that do not sum to 1.
+        ConfigError: negative ratios or ratios that do not sum to 1; a ``group_key`` (other than
+            the default) that no example has, naming the keys seen.
 
     >>> exs = [{"messages": [], "meta": {"id": i, "source": f"doc{i % 3}"}} for i in range(9)]
     >>> parts = split_examples(exs, {"train": 2 / 3, "test": 1 / 3}, seed=0)
@@ -120,6 +149,7 @@ def split_examples(examples: list[dict[str, Any]], ratios: dict[str, float] | No
     """
     ratios = dict(DEFAULT_RATIOS if ratios is None else ratios)
     _check_ratios(ratios)
+    _check_group_key(examples, group_key)
     members: dict[str, list[int]] = defaultdict(list)
     for index, example in enumerate(examples):
         members[_group_of(example, group_key)].append(index)
@@ -230,7 +260,7 @@ class SplitResult:
 
 def split_file(path: str | os.PathLike[str], out_dir: str | os.PathLike[str], *,
                ratios: dict[str, float] | None = None, seed: int = 0,
-               group_key: str | None = "meta.source") -> SplitResult:
+               group_key: str | None = DEFAULT_GROUP_KEY) -> SplitResult:
     """Split a JSONL file of examples into ``out_dir/<split>.jsonl`` plus ``manifest.json``.
 
     The manifest records the ratios, seed, group key, the input's hash, the split sizes and the
@@ -247,8 +277,9 @@ def split_file(path: str | os.PathLike[str], out_dir: str | os.PathLike[str], *,
         A :class:`SplitResult`.
 
     Raises:
-        DataError: the input file has problems (all are listed).
-        ConfigError: bad ratios or split names that cannot be file names.
+        DataError: the input file has problems (all are listed) or holds no examples.
+        ConfigError: bad ratios, split names that cannot be file names, or a ``group_key`` that no
+            example has.
     """
     ratios = dict(DEFAULT_RATIOS if ratios is None else ratios)
     bad = [name for name in ratios if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name)]
@@ -256,6 +287,8 @@ def split_file(path: str | os.PathLike[str], out_dir: str | os.PathLike[str], *,
         raise ConfigError([f"split name {name!r} cannot be a file name; use letters, digits, '_', '-' or '.'"
                            for name in bad])
     examples = read_examples(path, needs_assistant=False)
+    if not examples:
+        raise empty_file_error(path, "split")
     splits = split_examples(examples, ratios, seed=seed, group_key=group_key)
     out = Path(out_dir)
     paths = {name: write_jsonl(out / f"{name}.jsonl", rows) for name, rows in splits.items()}

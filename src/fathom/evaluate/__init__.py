@@ -9,17 +9,27 @@ from __future__ import annotations
 
 from fathom.evaluate._compare import compare_runs
 from fathom.evaluate._grade_file import grade_completions
-from fathom.evaluate._run import EvalConfig, build_request, evaluate, example_id, summarise
+from fathom.evaluate._plots import png_bytes
+from fathom.evaluate._report import html_page, img_tag
+from fathom.evaluate._run import EvalConfig, build_request, evaluate, evaluate_model, example_id
 from fathom.evaluate._stats import bootstrap_mean, paired_bootstrap
+from fathom.evaluate._summary import CacheUse, Estimate, EvalSummary, summarise
 
 __all__ = [
+    "CacheUse",
+    "Estimate",
     "EvalConfig",
+    "EvalSummary",
     "bootstrap_mean",
     "build_request",
     "compare_runs",
     "evaluate",
+    "evaluate_model",
     "example_id",
     "grade_completions",
+    "html_page",
+    "img_tag",
     "paired_bootstrap",
+    "png_bytes",
     "summarise",
 ]

@@ -9,10 +9,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
-from fathom.backends._protocol import ChatRequest, Completion
+from fathom.backends import ChatRequest, Completion
+from fathom.errors import CacheWarning
 
 __all__ = ["CompletionCache", "request_key"]
 
@@ -24,20 +26,42 @@ def request_key(model: str, request: ChatRequest) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+def _entry(line: str) -> tuple[str, dict[str, Any]] | None:
+    """``(key, completion)`` of one cache line, or None when the line is not a cache entry."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(row, dict) or not isinstance(row.get("key"), str) or not isinstance(row.get("completion"), dict):
+        return None
+    return row["key"], row["completion"]
+
+
 class CompletionCache:
     """Completions by key, loaded from and appended to ``path``."""
 
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
         self._items: dict[str, dict[str, Any]] = {}
+        self.skipped: list[int] = []
+        """Line numbers (1-based) of unreadable lines; their completions are generated again."""
         if self.path.exists():
-            with open(self.path, encoding="utf-8") as fh:
-                for line in fh:
-                    try:
-                        row = json.loads(line)
-                    except json.JSONDecodeError:  # a line cut short by a crash: regenerate it
-                        continue
-                    self._items[row["key"]] = row["completion"]
+            self._load()
+
+    def _load(self) -> None:
+        with open(self.path, encoding="utf-8", errors="replace") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                entry = _entry(line)
+                if entry is None:  # e.g. a line cut short by a crash: regenerate it
+                    self.skipped.append(lineno)
+                else:
+                    self._items[entry[0]] = entry[1]
+        if self.skipped:
+            shown = ", ".join(map(str, self.skipped[:10])) + (", ..." if len(self.skipped) > 10 else "")
+            warnings.warn(f"{self.path}: skipped {len(self.skipped)} unreadable cache line(s) (line {shown}); "
+                          "their completions will be generated again", CacheWarning, stacklevel=3)
 
     def __contains__(self, key: str) -> bool:
         return key in self._items

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fathom._manifest import atomic_write_text
-from fathom.datasets._io import read_jsonl
+from fathom.datasets import read_jsonl
 from fathom.errors import DataError, Problem
 from fathom.evaluate._plots import bars_with_ci
 from fathom.evaluate._report import html_page, img_tag

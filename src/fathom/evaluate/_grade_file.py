@@ -6,7 +6,7 @@ from typing import Any
 
 from fathom.errors import DataError, Problem
 from fathom.evaluate._run import example_id
-from fathom.graders._protocol import Grader
+from fathom.graders import Grader
 
 __all__ = ["grade_completions", "match_completions"]
 
@@ -19,8 +19,8 @@ def match_completions(examples: list[dict[str, Any]],
         by_id = {str(c["id"]): c for c in completions}
         missing = [i for i in ids if i not in by_id]
         if missing:
-            raise DataError([Problem("completions", f"no completion with id {m!r}") for m in missing[:20]]
-                            + ([Problem("completions", f"... and {len(missing) - 20} more")] if len(missing) > 20 else []),
+            more = [Problem("completions", f"... and {len(missing) - 20} more")] if len(missing) > 20 else []
+            raise DataError([Problem("completions", f"no completion with id {m!r}") for m in missing[:20]] + more,
                             title=f"{len(missing)} of {len(ids)} examples have no completion (matched by id)")
         return [by_id[i] for i in ids]
     if len(completions) != len(examples):

@@ -37,9 +37,10 @@ def bars_with_ci(series: dict[str, dict[str, dict[str, Any]]], title: str, xlabe
     height = 0.8 / max(1, len(runs))
     y = np.arange(len(metrics))
     for i, run in enumerate(runs):
-        means = [series[run].get(m, {}).get("mean") or 0.0 for m in metrics]
-        lo = [max(0.0, mean - (series[run].get(m, {}).get("ci_low") or mean)) for m, mean in zip(metrics, means)]
-        hi = [max(0.0, (series[run].get(m, {}).get("ci_high") or mean) - mean) for m, mean in zip(metrics, means)]
+        stats = [series[run].get(m, {}) for m in metrics]
+        means = [s.get("mean") or 0.0 for s in stats]
+        lo = [max(0.0, mean - (s.get("ci_low") or mean)) for s, mean in zip(stats, means, strict=True)]
+        hi = [max(0.0, (s.get("ci_high") or mean) - mean) for s, mean in zip(stats, means, strict=True)]
         ax.barh(y + i * height, means, height, xerr=[lo, hi], capsize=3, label=run)
     ax.set_yticks(y + height * (len(runs) - 1) / 2, metrics)
     ax.invert_yaxis()

@@ -6,10 +6,13 @@ import base64
 import html
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fathom._manifest import atomic_write_text
 from fathom.evaluate._plots import bars_with_ci, histogram
+
+if TYPE_CHECKING:
+    from fathom.evaluate._summary import EvalSummary
 
 __all__ = ["html_page", "img_tag", "write_report"]
 
@@ -44,23 +47,24 @@ def _message_text(message: dict[str, Any] | None) -> str:
     return text
 
 
-def write_report(out: Path, rows: list[dict[str, Any]], summary: dict[str, Any], worst: int = 10) -> Path:
+def write_report(out: Path, rows: list[dict[str, Any]], summary: EvalSummary, worst: int = 10) -> Path:
     """Write ``out/report.html``: headline, component bars, score histogram, worst examples."""
-    metrics = {"score": summary["score"], **summary["components"]}
-    parts = [f"<p class=muted>model <b>{html.escape(str(summary.get('model')))}</b> · data "
-             f"{html.escape(str(summary.get('data')))} · grader {html.escape(json.dumps(summary.get('grader')))}"
-             f" · {summary['n']} examples</p>",
+    metrics = {"score": summary.score, **summary.components}
+    parts = [f"<p class=muted>model <b>{html.escape(summary.model)}</b> · data "
+             f"{html.escape(summary.data)} · grader {html.escape(json.dumps(summary.grader, default=str))}"
+             f" · {summary.n} examples</p>",
              "<table><tr><th>metric</th><th>mean</th><th>95% CI</th></tr>"]
     for name, m in metrics.items():
-        parts.append(f"<tr><td>{html.escape(name)}</td><td class=num>{_fmt(m['mean'])}</td>"
-                     f"<td class=num>{_fmt(m['ci_low'])} – {_fmt(m['ci_high'])}</td></tr>")
+        parts.append(f"<tr><td>{html.escape(name)}</td><td class=num>{_fmt(m.mean)}</td>"
+                     f"<td class=num>{_fmt(m.ci_low)} – {_fmt(m.ci_high)}</td></tr>")
     parts.append("</table>")
-    if summary.get("gates"):
+    if summary.gates:
         parts.append("<p>" + " · ".join(f"gate <b>{html.escape(g)}</b> passed {rate:.1%}"
-                                        for g, rate in summary["gates"].items()) + "</p>")
+                                        for g, rate in summary.gates.items()) + "</p>")
     # Shares in [0, 1] share one axis; counts a grader also reports (calls made, arguments...) stay in the table
-    shares = {k: m for k, m in metrics.items()
-              if k not in summary.get("counts", ()) and m["ci_low"] >= 0 and m["ci_high"] <= 1}
+    shares = {k: {"mean": m.mean, "ci_low": m.ci_low, "ci_high": m.ci_high} for k, m in metrics.items()
+              if k not in summary.counts and m.ci_low is not None and m.ci_high is not None
+              and m.ci_low >= 0 and m.ci_high <= 1}
     counts = [k for k in metrics if k not in shares]
     parts.append("<h2>Components</h2>" + img_tag(bars_with_ci({"run": shares}, "Mean score by component"),
                                                  "component bars"))
@@ -78,9 +82,9 @@ def write_report(out: Path, rows: list[dict[str, Any]], summary: dict[str, Any],
                      f"<td><pre>{html.escape(_message_text(r['completion'])[:600])}</pre></td>"
                      f"<td><pre>{html.escape(str(ref_text or '')[:600])}</pre></td></tr>")
     parts.append("</table>")
-    timings = summary.get("timings_s", {})
-    parts.append(f"<p class=muted>timings: {html.escape(json.dumps(timings))} · cache: "
-                 f"{html.escape(json.dumps(summary.get('cache', {})))}</p>")
+    cache = {"generated": summary.cache.generated, "reused": summary.cache.reused}
+    parts.append(f"<p class=muted>timings: {html.escape(json.dumps(summary.timings_s))} · cache: "
+                 f"{html.escape(json.dumps(cache))}</p>")
     path = out / "report.html"
-    atomic_write_text(path, html_page(f"Evaluation: {summary.get('model')}", "".join(parts)))
+    atomic_write_text(path, html_page(f"Evaluation: {summary.model}", "".join(parts)))
     return path

@@ -19,13 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from fathom._manifest import atomic_write_text, write_manifest
-from fathom.backends._protocol import Backend, ChatRequest, Completion, Sampling
-from fathom.datasets._io import read_jsonl, write_jsonl
+from fathom.backends import Backend, ChatRequest, Completion, Sampling
+from fathom.datasets import read_jsonl, write_jsonl
 from fathom.evaluate._cache import CompletionCache, request_key
-from fathom.evaluate._stats import bootstrap_mean
-from fathom.graders._protocol import Grader
+from fathom.evaluate._summary import CacheUse, EvalSummary, summarise
+from fathom.graders import Grader
 
-__all__ = ["EvalConfig", "build_request", "evaluate", "example_id", "model_identity"]
+__all__ = ["EvalConfig", "build_request", "evaluate", "evaluate_model", "example_id", "model_identity"]
 
 
 @dataclass
@@ -96,8 +96,8 @@ def _generate_cached(backend: Backend, identity: str, requests: list[ChatRequest
 
 def evaluate(model: str | Backend, data: str | Path | list[dict[str, Any]], grader: Grader, out: str | Path, *,
              config: EvalConfig | None = None, grader_spec: Any = None, quiet: bool = False,
-             backend_options: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Evaluate a model on a dataset with a grader; write the run folder; return the summary.
+             backend_options: dict[str, Any] | None = None) -> EvalSummary:
+    """Evaluate a model on a dataset with a grader; write the run folder; return its :class:`EvalSummary`.
 
     Args:
         model: a model spec (``smollm2-135m``, a folder, ``http://host/v1#name``) or a built backend.
@@ -138,36 +138,47 @@ def evaluate(model: str | Backend, data: str | Path | list[dict[str, Any]], grad
                                "completion_tokens": completion.completion_tokens}})
     grade_s = time.perf_counter() - started
     summary = summarise(rows, seed=config.bootstrap_seed)
-    summary.update({
-        "model": backend.model_name if not isinstance(model, str) else model,
-        "data": str(data) if isinstance(data, (str, Path)) else "<in memory>",
-        "grader": grader_spec if grader_spec is not None else getattr(grader, "__name__", type(grader).__name__),
-        "sampling": config.sampling.to_dict(),
-        "timings_s": {"generate": round(generate_s, 3), "grade": round(grade_s, 3)},
-        "cache": {"generated": generated, "reused": len(rows) - generated},
-        "counts": list(getattr(grader, "counts", ())),  # components that are counts, not scores
-    })
+    summary.model = backend.model_name if not isinstance(model, str) else model
+    summary.data = str(data) if isinstance(data, (str, Path)) else "<in memory>"
+    summary.grader = grader_spec if grader_spec is not None else getattr(grader, "__name__", type(grader).__name__)
+    summary.sampling = config.sampling.to_dict()
+    summary.timings_s = {"generate": round(generate_s, 3), "grade": round(grade_s, 3)}
     if generated:
-        summary["timings_s"]["examples_per_s"] = round(generated / max(generate_s, 1e-9), 3)
+        summary.timings_s["examples_per_s"] = round(generated / max(generate_s, 1e-9), 3)
+    summary.cache = CacheUse(generated=generated, reused=len(rows) - generated)
+    summary.counts = list(getattr(grader, "counts", ()))  # components that are counts, not scores
     write_jsonl(out / "results.jsonl", rows)
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2, default=str) + "\n")
+    atomic_write_text(out / "summary.json", json.dumps(summary.to_dict(), indent=2, default=str) + "\n")
     write_report(out, rows, summary)
-    write_manifest(out, kind="eval", config={"model": summary["model"], "grader": summary["grader"],
+    write_manifest(out, kind="eval", config={"model": summary.model, "grader": summary.grader,
                                              "sampling": config.sampling.to_dict(), "limit": config.limit,
                                              "fewshot": len(config.fewshot)},
                    inputs={"data": data} if isinstance(data, (str, Path)) else None)
     return summary
 
 
-def summarise(rows: list[dict[str, Any]], *, seed: int = 0) -> dict[str, Any]:
-    """Mean score and per-component means with bootstrap CIs, and gate pass rates."""
-    components = sorted({k for r in rows for k in r["components"]})
-    gates = sorted({k for r in rows for k in r["gates"]})
-    return {
-        "n": len(rows),
-        "score": bootstrap_mean([r["score"] for r in rows], seed=seed),
-        "components": {c: bootstrap_mean([r["components"][c] for r in rows if c in r["components"]], seed=seed)
-                       for c in components},
-        "gates": {g: sum(bool(r["gates"][g]) for r in rows if g in r["gates"]) /
-                  max(1, sum(g in r["gates"] for r in rows)) for g in gates},
-    }
+
+def evaluate_model(model: str, data: str | Path, grader: str | dict[str, Any], out: str | Path, *,
+                   max_tokens: int = 256, temperature: float = 0.0, seed: int | None = None, batch_size: int = 16,
+                   limit: int | None = None, fewshot: Sequence[dict[str, Any]] = (), quiet: bool = False,
+                   backend_options: dict[str, Any] | None = None) -> EvalSummary:
+    """Evaluate a model spec with a grader spec: the one way ``fathom eval`` and the ``eval`` stage build a run.
+
+    Args:
+        model: a model spec (see :func:`evaluate`).
+        data: a JSONL file of examples.
+        grader: a grader name or spec (``"exact"``, ``{"name": "shipping", "mode": "strict"}``); it is
+            built with :func:`fathom.graders.build_grader` and recorded in the summary as given.
+        out: the run folder.
+        max_tokens, temperature, seed: generation settings (:class:`fathom.backends.Sampling`).
+        batch_size: requests per backend call.
+        limit: evaluate only the first N examples.
+        fewshot: examples whose user/assistant turns go before each prompt.
+        backend_options: passed to :func:`fathom.backends.load_backend`.
+    """
+    from fathom.graders import build_grader
+
+    config = EvalConfig(sampling=Sampling(max_tokens=max_tokens, temperature=temperature, seed=seed),
+                        batch_size=batch_size, limit=limit, fewshot=list(fewshot))
+    return evaluate(model, data, build_grader(grader), out, config=config, grader_spec=grader, quiet=quiet,
+                    backend_options=backend_options)

@@ -1,7 +1,8 @@
 """Graders by name, with parameters, so recipes can say ``grader: {name: tool_call, weights: ...}``.
 
 Built-ins are listed in ``_BUILTIN`` as lazy ``"module:factory"`` references; domain plug-ins add
-theirs through :class:`fathom._plugins.DomainPlugin.graders`. A factory takes keyword parameters
+theirs through :class:`fathom._plugins.DomainPlugin.graders`; :func:`register_grader` adds one at run
+time (one :class:`fathom._registry.Registry` merges the three). A factory takes keyword parameters
 and returns a grader (see :mod:`fathom.graders._protocol`).
 """
 
@@ -11,7 +12,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from fathom._plugins import domain_plugins, load_ref
+from fathom._registry import Registry
 from fathom.errors import ConfigError, UnknownGraderError, did_you_mean
 from fathom.graders._protocol import Grader
 
@@ -30,30 +31,23 @@ _BUILTIN: dict[str, str] = {
     "tool_call": "fathom.graders._toolcall:tool_call",
     "weighted": "fathom.graders._weighted:weighted",
 }
-_REGISTERED: dict[str, Callable[..., Grader]] = {}
+_GRADERS: Registry[Callable[..., Grader]] = Registry("grader", _BUILTIN, lambda plugin: plugin.graders,
+                                                    error=UnknownGraderError)
+_REGISTERED = _GRADERS.registered
 
 
 def register_grader(name: str) -> Callable[[Callable[..., Grader]], Callable[..., Grader]]:
     """Decorator registering a grader factory under ``name`` (for user code and tests)."""
-
-    def deco(factory: Callable[..., Grader]) -> Callable[..., Grader]:
-        _REGISTERED[name] = factory
-        return factory
-
-    return deco
+    return _GRADERS.register(name)
 
 
 def _all_refs() -> dict[str, str | Callable[..., Grader]]:
-    refs: dict[str, str | Callable[..., Grader]] = dict(_BUILTIN)
-    for plugin in domain_plugins().values():
-        refs.update(plugin.graders)
-    refs.update(_REGISTERED)
-    return refs
+    return _GRADERS.refs()
 
 
 def grader_names() -> list[str]:
     """Every grader name that :func:`build_grader` accepts."""
-    return sorted(_all_refs())
+    return _GRADERS.names()
 
 
 def build_grader(spec: str | dict[str, Any]) -> Grader:
@@ -65,12 +59,7 @@ def build_grader(spec: str | dict[str, Any]) -> Grader:
     """
     params = dict(spec) if isinstance(spec, dict) else {"name": spec}
     name = params.pop("name", None)
-    refs = _all_refs()
-    if name not in refs:
-        raise UnknownGraderError(f"Unknown grader {name!r}. {did_you_mean(str(name), refs)} "
-                                 f"Available: {', '.join(sorted(refs))}.")
-    ref = refs[name]
-    factory = load_ref(ref) if isinstance(ref, str) else ref
+    factory = _GRADERS.load(name)
     _check_params(str(name), factory, params)
     try:
         return factory(**params)

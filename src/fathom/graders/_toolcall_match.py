@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-__all__ = ["lcs_pairs", "hungarian_pairs", "name_prf", "sequence_lcs", "sequence_parallel"]
+__all__ = ["hungarian_pairs", "lcs_pairs", "name_prf", "sequence_lcs", "sequence_parallel"]
 
 PairFn = Callable[[int, int], float]
 """(predicted index, gold index) -> argument score of pairing same-name calls (higher is better)."""

@@ -9,26 +9,46 @@ from __future__ import annotations
 
 from fathom.models._bundled import BUNDLED, bundled_dir, bundled_gguf, is_cached
 from fathom.models._catalog import list_models, pull_model
-from fathom.models._load import default_device, load_model, load_tokenizer, model_folder
-from fathom.models._spec import ModelSpec, resolve_model
-from fathom.models._template import (SMOLLM2_TOOL_TEMPLATE, ensure_tool_template, prepare_messages,
-                                     template_handles_tools)
+from fathom.models._load import default_device, load_model, load_tokenizer, model_folder, no_progress_bars
+from fathom.models._spec import (
+    AdapterSpec,
+    BundledSpec,
+    HubSpec,
+    LocalSpec,
+    ModelSpec,
+    RemoteSpec,
+    is_remote,
+    resolve_model,
+)
+from fathom.models._template import (
+    SMOLLM2_TOOL_TEMPLATE,
+    ensure_tool_template,
+    prepare_messages,
+    template_handles_tools,
+)
 from fathom.models._tiny import make_tiny_model
 
 __all__ = [
     "BUNDLED",
     "SMOLLM2_TOOL_TEMPLATE",
+    "AdapterSpec",
+    "BundledSpec",
+    "HubSpec",
+    "LocalSpec",
     "ModelSpec",
+    "RemoteSpec",
     "bundled_dir",
     "bundled_gguf",
     "default_device",
     "ensure_tool_template",
     "is_cached",
+    "is_remote",
     "list_models",
     "load_model",
     "load_tokenizer",
     "make_tiny_model",
     "model_folder",
+    "no_progress_bars",
     "prepare_messages",
     "pull_model",
     "resolve_model",

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from fathom._files import atomic_dir
 from fathom._home import fathom_home
 from fathom.errors import MissingDependencyError
 
@@ -91,20 +90,10 @@ def bundled_dir(name: str, *, quiet: bool = False) -> Path:
             del model.config.quantization_config
         model.config.name_or_path = BUNDLED[name].hub_id
         ensure_tool_template(tokenizer)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{name}."))
-        try:
+        # an existing complete conversion (another process finished first) is kept; a partial one replaced
+        with atomic_dir(target, exists=lambda old: "keep" if is_cached(name) else "replace") as tmp:
             model.save_pretrained(tmp)
             tokenizer.save_pretrained(tmp)
             (tmp / "fathom.json").write_text(json.dumps({"bundled": name, "source": str(gguf)}) + "\n")
-            if is_cached(name):  # another process finished first
-                shutil.rmtree(tmp)
-            else:
-                if target.exists():
-                    shutil.rmtree(target)
-                tmp.rename(target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
     console.print(f"Bundled model {name} cached at {target}")
     return target

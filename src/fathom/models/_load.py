@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from fathom.errors import ModelError
 from fathom.models._bundled import bundled_dir
-from fathom.models._spec import ModelSpec, resolve_model
+from fathom.models._hub import hub_source
+from fathom.models._spec import AdapterSpec, BundledSpec, HubSpec, LocalSpec, ModelSpec, RemoteSpec, resolve_model
 from fathom.models._template import ensure_tool_template
 
 if TYPE_CHECKING:
@@ -32,12 +33,12 @@ def default_device() -> str:
 def model_folder(spec: str | ModelSpec) -> str:
     """A string transformers' ``from_pretrained`` accepts for a bundled, hub or local model."""
     s = resolve_model(spec) if isinstance(spec, str) else spec
-    if s.kind == "bundled":
+    if isinstance(s, BundledSpec):
         return str(bundled_dir(s.spec))
-    if s.kind == "local":
+    if isinstance(s, LocalSpec):
         return str(s.path)
-    if s.kind == "hub":
-        return s.spec
+    if isinstance(s, HubSpec):
+        return hub_source(s.spec)  # its cached folder when offline; a ModelError at once if not cached
     raise ModelError(f"{s.spec!r} is a {s.kind} model and has no single weights folder; "
                      f"use load_model() (adapters) or an HTTP backend (remote).")
 
@@ -47,8 +48,7 @@ def load_tokenizer(spec: str | ModelSpec) -> PreTrainedTokenizerBase:
     from transformers import AutoTokenizer
 
     s = resolve_model(spec) if isinstance(spec, str) else spec
-    if s.kind == "adapter":
-        assert s.path is not None and s.base is not None
+    if isinstance(s, AdapterSpec):
         source = str(s.path) if (s.path / "tokenizer_config.json").exists() else model_folder(s.base)
     else:
         source = model_folder(s)
@@ -74,13 +74,12 @@ def load_model(spec: str | ModelSpec, *, device: str | None = None, dtype: str |
     s = resolve_model(spec) if isinstance(spec, str) else spec
     device = device or default_device()
     torch_dtype = getattr(torch, dtype) if dtype else (torch.bfloat16 if device.startswith("cuda") else torch.float32)
-    if s.kind == "remote":
+    if isinstance(s, RemoteSpec):
         raise ModelError(f"{s.spec!r} is a remote endpoint; it has no local weights. "
                          f"Use fathom.backends.load_backend({s.spec!r}) to generate with it.")
-    if s.kind == "adapter":
+    if isinstance(s, AdapterSpec):
         from peft import PeftModel
 
-        assert s.path is not None and s.base is not None
         base, _ = load_model(s.base, device=device, dtype=dtype)
         with warnings.catch_warnings():  # PEFT probes a property transformers 5 deprecated; not ours to fix
             warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)

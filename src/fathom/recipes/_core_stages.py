@@ -30,6 +30,8 @@ def sft_stage(ctx: StageContext, **params: Any) -> dict[str, Any]:
 
 sft_stage.config_class = "fathom.train:SFTArgs"  # type: ignore[attr-defined]
 sft_stage.runner_fields = ("out", "resume", "progress")  # type: ignore[attr-defined]
+sft_stage.outputs = ("model", "steps", "train_loss", "eval_loss", "tokens_per_s",  # type: ignore[attr-defined]
+                     "train_seconds", "metrics", "plot")
 
 
 def eval_stage(ctx: StageContext, model: str, data: InputPath, grader: str | dict[str, Any],
@@ -40,19 +42,18 @@ def eval_stage(ctx: StageContext, model: str, data: InputPath, grader: str | dic
 
     An interrupted evaluation resumes from its completion cache in the stage folder.
     """
-    from fathom.backends._protocol import Sampling
-    from fathom.datasets._io import read_jsonl
-    from fathom.evaluate import EvalConfig, evaluate
-    from fathom.graders._registry import build_grader
+    from fathom.datasets import read_jsonl
+    from fathom.evaluate import evaluate_model
 
     shots = read_jsonl(fewshot_data)[:fewshot] if fewshot and fewshot_data else []
-    config = EvalConfig(sampling=Sampling(max_tokens=max_tokens, temperature=temperature, seed=ctx.seed),
-                        batch_size=batch_size, limit=limit, fewshot=shots)
-    summary = evaluate(model, data, build_grader(grader), ctx.out_dir, config=config, grader_spec=grader,
-                       quiet=ctx.quiet)
-    return {"score": summary["score"]["mean"], "n": summary["n"], "label": label or ctx.name,
+    summary = evaluate_model(model, data, grader, ctx.out_dir, max_tokens=max_tokens, temperature=temperature,
+                             seed=ctx.seed, batch_size=batch_size, limit=limit, fewshot=shots, quiet=ctx.quiet)
+    return {"score": summary.score.mean, "n": summary.n, "label": label or ctx.name,
             "model": model, "summary": str(ctx.out_dir / "summary.json"),
             "results": str(ctx.out_dir / "results.jsonl")}
+
+
+eval_stage.outputs = ("score", "n", "label", "model", "summary", "results")  # type: ignore[attr-defined]
 
 
 def compare_stage(ctx: StageContext, runs: list[str], names: list[str] | None = None) -> dict[str, Any]:
@@ -62,3 +63,6 @@ def compare_stage(ctx: StageContext, runs: list[str], names: list[str] | None = 
     result = compare_runs(runs, ctx.out_dir, names=names, seed=ctx.seed)
     return {"compare": str(ctx.out_dir / "compare.json"),
             "scores": {name: r["means"]["score"] for name, r in result["runs"].items()}}
+
+
+compare_stage.outputs = ("compare", "scores")  # type: ignore[attr-defined]

@@ -10,15 +10,13 @@ A recipe::
 
 ``uses`` names the stage function (default: the stage's own name); the other keys are its
 parameters, checked against the function's signature. ``${stage.key}`` refers to an output of an
-earlier stage, ``${stage}`` to all of its outputs. Validation reports every problem at once, with the key path and a did-you-mean,
-before anything runs.
+earlier stage, ``${stage}`` to all of its outputs. Validation (:mod:`fathom.recipes._check`) reports
+every problem at once, with the key path and a did-you-mean, before anything runs.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NewType
@@ -27,7 +25,7 @@ import yaml
 
 from fathom.errors import ConfigError, Problem, did_you_mean
 
-__all__ = ["InputPath", "Recipe", "StageSpec", "apply_overrides", "load_recipe", "validate_recipe"]
+__all__ = ["InputPath", "Recipe", "StageSpec", "apply_overrides", "load_recipe"]
 
 InputPath = NewType("InputPath", str)
 """Annotate a stage parameter with this when it names a file or folder that must exist."""
@@ -53,86 +51,136 @@ class Recipe:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
+def _yaml_message(exc: yaml.YAMLError, what: str) -> str:
+    """One line for a YAML error in ``what``: what is wrong and where (line, column); tags get their own advice."""
+    problem = str(getattr(exc, "problem", None) or exc).strip()
+    mark = getattr(exc, "problem_mark", None)
+    at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+    tag = re.search(r"tag '(?:tag:yaml.org,2002:)?([^']+)'", problem)
+    if isinstance(exc, yaml.constructor.ConstructorError) and tag:
+        return (f"{what} uses the YAML tag !!{tag.group(1)}{at}, which is not allowed: recipes are read with YAML's "
+                f"safe loader, which builds plain values only (text, numbers, true/false, lists, mappings); "
+                f"remove the tag and write the plain value")
+    return f"{what} is not valid YAML: {problem}{at}"
+
+
 def _parse_override(item: str) -> tuple[list[str], Any]:
     key, sep, value = item.partition("=")
-    if not sep or not key:
+    if not sep or not key.strip():
         raise ConfigError([Problem("--set", f"expected key=value, got {item!r} (e.g. --set sft.max_steps=20)")])
-    return key.strip().split("."), yaml.safe_load(value) if value.strip() else ""
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ConfigError([Problem(f"--set {item}", f"{_yaml_message(exc, 'the value')}; write a YAML value "
+                                                    f"such as 20, 0.5, true, [a, b] or \"text\"")]) from exc
+    return key.strip().split("."), parsed
+
+
+def _apply_override(raw: dict[str, Any], item: str) -> None:
+    keys, value = _parse_override(item)
+    stages = raw.get("stages") or {}
+    if keys[0] not in _TOP_KEYS and keys[0] in stages:
+        keys = ["stages", *keys]
+    node = raw
+    for k in keys[:-1]:
+        if node.get(k) is None:
+            node[k] = {}
+        node = node[k]
+        if not isinstance(node, dict):
+            raise ConfigError([Problem(f"--set {item}", f"{k!r} is not a mapping")])
+    node[keys[-1]] = value
+
+
+def _apply_overrides(raw: dict[str, Any], overrides: list[str]) -> list[Problem]:
+    """Apply each override that can be applied; the problems of those that cannot."""
+    problems: list[Problem] = []
+    for item in overrides:
+        try:
+            _apply_override(raw, item)
+        except ConfigError as exc:
+            problems += exc.problems
+    return problems
 
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply ``--set a.b=value`` overrides; ``stage.param`` is short for ``stages.stage.param``."""
-    for item in overrides:
-        keys, value = _parse_override(item)
-        stages = raw.get("stages") or {}
-        if keys[0] not in _TOP_KEYS and keys[0] in stages:
-            keys = ["stages", *keys]
-        node = raw
-        for k in keys[:-1]:
-            node = node.setdefault(k, {})
-            if not isinstance(node, dict):
-                raise ConfigError([Problem(f"--set {item}", f"{k!r} is not a mapping")])
-        node[keys[-1]] = value
+    """Apply ``--set a.b=value`` overrides; ``stage.param`` is short for ``stages.stage.param``.
+
+    Values are read as YAML (``20``, ``0.5``, ``[a, b]``, ``true``); every bad override is reported at once.
+    """
+    problems = _apply_overrides(raw, overrides)
+    if problems:
+        raise ConfigError(problems, title="invalid --set overrides")
     return raw
 
 
-def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
-    """Read a recipe file, apply overrides and validate it (raises ConfigError listing every problem)."""
-    path = Path(path)
+def _read_raw(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise ConfigError([Problem(str(path), "recipe file not found")])
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError([Problem(str(path), f"not valid YAML: {exc}")]) from exc
+        raise ConfigError([Problem(str(path), _yaml_message(exc, "the recipe"))]) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError([Problem(str(path), f"not a text file (byte {exc.start} is not UTF-8); "
+                                              f"a recipe is a YAML text file")]) from exc
     if not isinstance(raw, dict):
         raise ConfigError([Problem(str(path), f"expected a mapping at the top, got {type(raw).__name__}")])
-    raw = apply_overrides(raw, overrides or [])
-    problems: list[Problem] = []
-    for key in raw:
-        if key not in _TOP_KEYS:
-            problems.append(Problem(key, f"unknown key. {did_you_mean(key, _TOP_KEYS)} Valid: {', '.join(sorted(_TOP_KEYS))}."))
+    return raw
+
+
+def _top_level_problems(raw: dict[str, Any]) -> list[Problem]:
+    """Unknown top-level keys, and ``name``, ``seed`` and ``runs_dir`` of the wrong type."""
+    problems = [Problem(key, f"unknown key. {did_you_mean(str(key), _TOP_KEYS)} Valid: {', '.join(sorted(_TOP_KEYS))}.")
+                for key in raw if key not in _TOP_KEYS]
+    seed = raw.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        problems.append(Problem("seed", f"must be a whole number (e.g. seed: 0), got {seed!r}"))
+    for key, example in (("name", "my-recipe"), ("runs_dir", "runs")):
+        value = raw.get(key)
+        if key not in raw or (key == "name" and value is None):
+            continue  # the defaults: the file's own name, runs/
+        if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
+            problems.append(Problem(key, f"must be a non-empty folder name (e.g. {key}: {example}), got {value!r}"))
+    return problems
+
+
+def _stage_specs(raw: dict[str, Any]) -> tuple[list[StageSpec], list[Problem]]:
     stages_raw = raw.get("stages")
-    stages: list[StageSpec] = []
     if not isinstance(stages_raw, dict) or not stages_raw:
-        problems.append(Problem("stages", "a recipe needs a non-empty mapping of stages"))
-    else:
-        for name, spec in stages_raw.items():
-            spec = {} if spec is None else spec
-            if not isinstance(spec, dict):
-                problems.append(Problem(f"stages.{name}", f"expected a mapping of parameters, got {spec!r}"))
-                continue
-            params = dict(spec)
-            stages.append(StageSpec(str(name), str(params.pop("uses", name)), params))
-    recipe = Recipe(name=str(raw.get("name") or path.stem), stages=stages, seed=int(raw.get("seed", 0)),
+        return [], [Problem("stages", "a recipe needs a non-empty mapping of stages")]
+    stages, problems = [], []
+    for name, spec in stages_raw.items():
+        spec = {} if spec is None else spec
+        if not isinstance(spec, dict):
+            problems.append(Problem(f"stages.{name}", f"expected a mapping of parameters, got {spec!r}"))
+            continue
+        params = dict(spec)
+        stages.append(StageSpec(str(name), str(params.pop("uses", name)), params))
+    return stages, problems
+
+
+def load_recipe(path: str | Path, overrides: list[str] | None = None) -> Recipe:
+    """Read a recipe file, apply overrides and validate it (raises ConfigError listing every problem).
+
+    The stages of the recipe returned carry their parameters as validated, typed values (a
+    ``learning_rate`` written ``1e-3``, which YAML reads as text, is the float ``0.001``).
+    """
+    from fathom.recipes._check import check_recipe
+
+    path = Path(path)
+    raw = _read_raw(path)
+    problems = _apply_overrides(raw, overrides or [])
+    problems += _top_level_problems(raw)
+    stages, found = _stage_specs(raw)
+    problems += found
+    seed = raw.get("seed", 0)  # a wrong-typed one is a problem above: the recipe is not returned
+    recipe = Recipe(name=str(raw.get("name") or path.stem), stages=stages, seed=seed if isinstance(seed, int) else 0,
                     runs_dir=str(raw.get("runs_dir", "runs")), path=path, raw=raw)
-    problems += validate_recipe(recipe, base_dir=path.parent)
+    found, recipe.stages = check_recipe(recipe, base_dir=path.parent)
+    problems += found
     if problems:
         raise ConfigError(problems, title=f"recipe {path} is invalid")
     return recipe
-
-
-def validate_recipe(recipe: Recipe, base_dir: Path | None = None) -> list[Problem]:
-    """Every problem in a recipe: unknown stages, bad parameters, unknown graders, missing inputs."""
-    from fathom.recipes._stages import stage_function, stage_names, stage_parameters
-
-    problems: list[Problem] = []
-    seen: list[str] = []
-    for stage in recipe.stages:
-        where = f"stages.{stage.name}"
-        fn = stage_function(stage.uses)
-        if fn is None:
-            problems.append(Problem(where, f"unknown stage {stage.uses!r}. {did_you_mean(stage.uses, stage_names())} "
-                                           f"Available: {', '.join(stage_names())}."))
-        else:
-            found = _check_params(where, fn, stage.params, stage_parameters(fn), base_dir)
-            problems += found or _check_config_class(where, fn, stage.params)
-        for ref_stage, _ in _refs_in(stage.params):
-            if ref_stage not in seen:
-                problems.append(Problem(where, f"refers to ${{{ref_stage}...}}, which is not an earlier stage. "
-                                               f"Earlier stages: {', '.join(seen) or 'none'}."))
-        seen.append(stage.name)
-    return problems
 
 
 def _refs_in(value: Any) -> list[tuple[str, str]]:
@@ -143,88 +191,6 @@ def _refs_in(value: Any) -> list[tuple[str, str]]:
     if isinstance(value, list):
         return [r for v in value for r in _refs_in(v)]
     return []
-
-
-def _check_params(where: str, fn: Any, params: dict[str, Any], accepted: dict[str, Any],
-                  base_dir: Path | None) -> list[Problem]:
-    from pydantic import TypeAdapter, ValidationError
-
-    problems = []
-    from fathom.recipes._stages import stage_type_hints
-
-    hints = stage_type_hints(fn)
-    for key in params:
-        if key not in accepted:
-            problems.append(Problem(f"{where}.{key}", f"unknown parameter. {did_you_mean(key, accepted)} "
-                                                      f"Valid: {', '.join(accepted)}."))
-    for name, p in accepted.items():
-        if p.default is p.empty and name not in params:
-            problems.append(Problem(f"{where}.{name}", "required parameter is missing"))
-    for key, value in params.items():
-        if key not in accepted or _refs_in(value):
-            continue
-        hint = hints.get(key)
-        if _is_input_path(key, hint):
-            if value is not None and not _resolve_path(value, base_dir).exists():
-                problems.append(Problem(f"{where}.{key}", f"path {value!r} does not exist"))
-            continue
-        if "grader" in key and value is not None:
-            problems += _check_grader(f"{where}.{key}", value)
-            continue
-        if hint is not None:
-            try:
-                TypeAdapter(hint).validate_python(value)
-            except ValidationError as exc:
-                problems.append(Problem(f"{where}.{key}", f"{value!r} is not a valid {_type_name(hint)}: "
-                                                          f"{exc.errors()[0]['msg']}"))
-    return problems
-
-
-def _check_config_class(where: str, fn: Any, params: dict[str, Any]) -> list[Problem]:
-    """Cross-field checks of a stage's arguments dataclass (e.g. ``save_steps`` against ``eval_steps``), run
-    by building it with placeholders for ``${...}`` references and for the fields the runner sets."""
-    from fathom.recipes._stages import _config_class
-
-    config_class = _config_class(fn)
-    if config_class is None:
-        return []
-    referenced = {k for k, v in params.items() if _refs_in(v)}
-    trial = {k: ("${ref}" if k in referenced else v) for k, v in params.items()}
-    trial.update({name: "${runner}" for name in getattr(fn, "runner_fields", ()) if name == "out"})
-    try:
-        config_class(**trial)
-    except ConfigError as exc:
-        found = [(p.where.lstrip("-").replace("-", "_"), p.message) for p in exc.problems]
-        # a ${...} value is only known when the stage runs; its placeholder says nothing about it
-        return [Problem(f"{where}.{key}", message) for key, message in found if key not in referenced]
-    return []
-
-
-def _is_input_path(name: str, hint: Any) -> bool:
-    """Parameters typed :data:`InputPath`, or as path-like and not an output (``out...``), must exist."""
-    args = typing.get_args(hint) or (hint,)
-    if InputPath in args:
-        return True
-    return not name.startswith("out") and any(typing.get_origin(a) is os.PathLike or a is os.PathLike for a in args)
-
-
-def _check_grader(where: str, spec: Any) -> list[Problem]:
-    from fathom.graders._registry import grader_names
-
-    name = spec.get("name") if isinstance(spec, dict) else spec
-    names = grader_names()
-    if name not in names:
-        return [Problem(where, f"unknown grader {name!r}. {did_you_mean(str(name), names)} Available: {', '.join(names)}.")]
-    return []
-
-
-def _resolve_path(value: str, base_dir: Path | None) -> Path:
-    path = Path(str(value)).expanduser()
-    return path if path.is_absolute() or path.exists() or base_dir is None else base_dir / path
-
-
-def _type_name(hint: Any) -> str:
-    return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
 
 
 def resolve_refs(value: Any, outputs: dict[str, dict[str, Any]]) -> Any:

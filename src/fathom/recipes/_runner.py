@@ -17,14 +17,15 @@ import hashlib
 import json
 import shutil
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fathom._manifest import file_sha256, write_manifest
-from fathom.errors import ConfigError, Problem, did_you_mean
+from fathom.errors import ConfigError, FathomWarning, Problem, did_you_mean
 from fathom.recipes._recipe import Recipe, _refs_in, resolve_refs
-from fathom.recipes._stages import StageContext, stage_function
+from fathom.recipes._stages import StageContext, stage_function, stage_outputs
 
 __all__ = ["RecipeResult", "StageOutcome", "run_recipe"]
 
@@ -119,6 +120,7 @@ def run_recipe(recipe: Recipe, *, from_stage: str | None = None, runs_dir: str |
         result = fn(ctx, **params) or {}
         seconds = time.perf_counter() - started
         result = {"dir": str(stage_dir), **result}
+        _warn_undeclared(spec.uses, fn, result)
         write_manifest(stage_dir, kind=f"stage:{spec.uses}", config=params,
                        extra={"status": "complete", "fingerprint": fingerprint, "outputs": result,
                               "seconds": round(seconds, 2), "recipe": recipe.name, "stage": spec.name})
@@ -128,6 +130,14 @@ def run_recipe(recipe: Recipe, *, from_stage: str | None = None, runs_dir: str |
         console.print(f"[green]{spec.name} finished in {seconds:.1f} s[/green]")
     _print_summary(console, recipe.name, run_dir, outcomes)
     return RecipeResult(recipe.name, run_dir, outcomes)
+
+
+def _warn_undeclared(uses: str, fn: Any, result: dict[str, Any]) -> None:
+    """A stage that returns fewer keys than it declares would let ``--check`` pass a bad reference."""
+    missing = sorted((stage_outputs(fn) or set()) - set(result))
+    if missing:
+        warnings.warn(f"stage {uses!r} declares outputs {', '.join(missing)} but did not return them; "
+                      f"fix its return value or its `outputs` declaration", FathomWarning, stacklevel=2)
 
 
 def _print_summary(console: Any, name: str, run_dir: Path, outcomes: list[StageOutcome]) -> None:

@@ -5,6 +5,15 @@ writes into ``ctx.out_dir`` and returns its outputs (JSON-serialisable: paths, f
 refer to them as ``${stage_name.key}``. Built-in stages are listed here as lazy references; domain
 plug-ins add theirs (:class:`fathom._plugins.DomainPlugin.stages`); tests and user code can
 :func:`register_stage`.
+
+What a stage may declare, as attributes of its function, so a recipe is checked before anything runs:
+
+* ``outputs``: the keys it returns (a tuple of names). ``${stage.key}`` references to it are then
+  resolved up front, and the runner warns when the stage returns fewer. The runner adds ``dir``.
+* ``check_args``: its own range and cross-field checks, ``check_args(known) -> list[Problem]``, where
+  ``known`` holds every parameter whose value is known before running (given or default, references
+  left out) and each problem's ``where`` is a parameter name.
+* ``config_class`` and ``runner_fields``: see :func:`stage_parameters`.
 """
 
 from __future__ import annotations
@@ -15,16 +24,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fathom._plugins import domain_plugins, load_ref
+from fathom._plugins import load_ref
+from fathom._registry import Registry
+from fathom.errors import Problem
 
-__all__ = ["StageContext", "register_stage", "stage_function", "stage_names"]
+__all__ = ["StageContext", "register_stage", "stage_argument_problems", "stage_function", "stage_names",
+           "stage_outputs"]
 
-_BUILTIN: dict[str, str] = {
+_STAGES: Registry[Callable[..., dict[str, Any]]] = Registry("stage", {
     "sft": "fathom.recipes._core_stages:sft_stage",
     "eval": "fathom.recipes._core_stages:eval_stage",
     "compare": "fathom.recipes._core_stages:compare_stage",
-}
-_REGISTERED: dict[str, Callable[..., dict[str, Any]]] = {}
+}, lambda plugin: plugin.stages)
 
 
 @dataclass
@@ -46,33 +57,22 @@ class StageContext:
 
 def register_stage(name: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
     """Decorator registering a stage function under ``name``."""
-
-    def deco(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-        _REGISTERED[name] = fn
-        return fn
-
-    return deco
-
-
-def _refs() -> dict[str, str | Callable[..., dict[str, Any]]]:
-    refs: dict[str, str | Callable[..., dict[str, Any]]] = dict(_BUILTIN)
-    for plugin in domain_plugins().values():
-        refs.update(plugin.stages)
-    refs.update(_REGISTERED)
-    return refs
+    return _STAGES.register(name)
 
 
 def stage_names() -> list[str]:
     """Every stage function name a recipe can use."""
-    return sorted(_refs())
+    return _STAGES.names()
 
 
 def stage_function(name: str) -> Callable[..., dict[str, Any]] | None:
     """The stage function called ``name``, or None when there is none."""
-    ref = _refs().get(name)
-    if ref is None:
-        return None
-    return load_ref(ref) if isinstance(ref, str) else ref
+    return _STAGES.get(name)
+
+
+def unknown_stage(name: str) -> str:
+    """The message for a stage name nobody registered (with a did-you-mean and the names there are)."""
+    return _STAGES.unknown(name)
 
 
 def _config_class(fn: Callable[..., Any]) -> Any:
@@ -101,3 +101,15 @@ def stage_type_hints(fn: Callable[..., Any]) -> dict[str, Any]:
     import typing
 
     return typing.get_type_hints(_config_class(fn) or fn)
+
+
+def stage_outputs(fn: Callable[..., Any]) -> frozenset[str] | None:
+    """The keys a stage declares it returns (``fn.outputs``, plus the runner's ``dir``), or None if undeclared."""
+    declared = getattr(fn, "outputs", None)
+    return None if declared is None else frozenset({"dir", *declared})
+
+
+def stage_argument_problems(fn: Callable[..., Any], known: dict[str, Any]) -> list[Problem]:
+    """The stage's own checks (``fn.check_args``) on the parameter values known before it runs."""
+    check = getattr(fn, "check_args", None)
+    return [] if check is None else list(check(known))

@@ -2,10 +2,12 @@
 
 :func:`create_app` wraps any :class:`~fathom.backends.Backend`; concurrent requests are
 micro-batched (:class:`~fathom.serve.Batcher`) into one ``generate`` call. The app is plain FastAPI,
-so it can be mounted, wrapped (the gateway) or driven in-process with ``httpx.ASGITransport``. Bad requests get a 400
-in OpenAI's error shape listing every problem. ``stream: true`` is answered as server-sent events
-in OpenAI's chunk format, but the text arrives in one chunk once generation is done (the backends
-do not stream tokens).
+so it can be mounted, wrapped (the gateway) or driven in-process with ``httpx.ASGITransport``.
+Every error is in OpenAI's error shape: a 400 for a bad request listing every problem, 404 and 405
+for unknown routes and methods, a 502 (logged with its traceback) when the backend raises something
+Fathom did not foresee. ``stream: true`` is answered as server-sent events in OpenAI's chunk
+format, but the text arrives in one chunk once generation is done (the backends do not stream
+tokens).
 
 Not covered: authentication, rate limits, usage ledgers, adapters per request (the gateway's job).
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -23,6 +26,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fathom.backends import Backend, ChatRequest, Completion, Sampling
 from fathom.errors import ConfigError, FathomError
@@ -30,6 +34,9 @@ from fathom.serve._batcher import Batcher
 from fathom.serve._schema import ChatCompletionBody, openai_error
 
 __all__ = ["create_app"]
+
+_log = logging.getLogger("fathom.serve")
+_HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
 
 
 def _sampling(body: ChatCompletionBody, *, default_max_tokens: int, default_temperature: float) -> Sampling:
@@ -66,6 +73,32 @@ def _stream(head: dict[str, Any], message: dict[str, Any], reason: str, usage: d
     yield "data: [DONE]\n\n"
 
 
+def _backend_failure(exc: Exception) -> JSONResponse:
+    """A 502 in OpenAI's shape for an exception from the backend; the traceback goes to the log."""
+    _log.error("the model backend failed: %s: %s", type(exc).__name__, exc, exc_info=exc)
+    message = f"The model backend failed ({type(exc).__name__}: {exc}); see the server log for details."
+    return JSONResponse(openai_error(message, type_="server_error", code="backend_error"), status_code=502)
+
+
+def _openai_error_handlers(app: FastAPI) -> None:
+    """Every HTTP error (404, 405, ...) and any unexpected exception answered in OpenAI's error shape."""
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        allowed = (exc.headers or {}).get("Allow")
+        if exc.status_code == 405 and allowed:
+            message = f"{request.method} is not allowed on {request.url.path}; use {allowed}."
+        else:
+            message = f"{exc.detail} ({request.method} {request.url.path})."
+        return JSONResponse(openai_error(message, code=_HTTP_CODES.get(exc.status_code)),
+                            status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)  # Starlette re-raises it afterwards, so uvicorn logs the traceback
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(openai_error(f"Internal server error ({type(exc).__name__}); see the server log.",
+                                         type_="server_error"), status_code=500)
+
+
 def create_app(backend: Backend, *, model_name: str | None = None, max_batch_size: int = 8,
                batch_window_ms: float = 10.0, default_max_tokens: int = 256,
                default_temperature: float = 1.0) -> FastAPI:
@@ -96,6 +129,8 @@ def create_app(backend: Backend, *, model_name: str | None = None, max_batch_siz
     app.state.batcher = batcher
     app.state.model_name = name
 
+    _openai_error_handlers(app)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [f"{'.'.join(str(p) for p in e['loc'][1:]) or 'body'}: {e['msg']}" for e in exc.errors()]
@@ -124,6 +159,8 @@ def create_app(backend: Backend, *, model_name: str | None = None, max_batch_siz
             return JSONResponse(openai_error(str(exc)), status_code=400)
         except FathomError as exc:
             return JSONResponse(openai_error(str(exc), type_="server_error"), status_code=500)
+        except Exception as exc:  # the backend failed in a way Fathom did not foresee: a bad gateway, logged
+            return _backend_failure(exc)
         message, reason = _choice(completion, body.tool_choice)
         head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": name}
         if body.stream:

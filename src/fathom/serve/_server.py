@@ -45,9 +45,13 @@ def _server(app: Any, log_level: str) -> Any:
 
 
 def run_server(app: Any, *, host: str = "127.0.0.1", port: int = 0, log_level: str = "info",
-               on_ready: Callable[[str], None] | None = None) -> None:
-    """Serve ``app`` until interrupted; ``on_ready(url)`` is called once the port is bound."""
-    sock = bind_socket(host, port)
+               on_ready: Callable[[str], None] | None = None, sock: socket.socket | None = None) -> None:
+    """Serve ``app`` until interrupted; ``on_ready(url)`` is called once the port is bound.
+
+    ``sock``, a socket from :func:`bind_socket`, is used instead of binding ``host:port``: bind it
+    before loading a model, so that a busy port is reported at once.
+    """
+    sock = sock if sock is not None else bind_socket(host, port)
     if on_ready is not None:
         on_ready(_url(sock))
     _server(app, log_level).run(sockets=[sock])

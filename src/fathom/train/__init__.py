@@ -18,7 +18,7 @@ Example::
 
 from __future__ import annotations
 
-from fathom.train._args import DTYPES, SCHEDULERS, SFTArgs
+from fathom.train._args import DTYPES, SCHEDULERS, SFTArgs, field_help
 from fathom.train._callbacks import read_metrics
 from fathom.train._data import IGNORE_INDEX, TokenStats, read_training_examples, tokenize_example, tokenize_examples
 from fathom.train._demo import DemoResult, run_demo, sea_state_examples, sea_state_word
@@ -40,6 +40,7 @@ __all__ = [
     "TokenStats",
     "activation_memory",
     "complete_checkpoints",
+    "field_help",
     "masked_lm_loss",
     "merge_adapter",
     "plot_losses",

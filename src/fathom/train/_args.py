@@ -7,8 +7,10 @@ LoRA settings, save interval). Not covered: running the training (:mod:`fathom.t
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
+import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -223,10 +225,19 @@ def field_help(cls: type = SFTArgs) -> dict[str, str]:
 
     tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
     body = tree.body[0].body  # type: ignore[attr-defined]
+    constants = vars(sys.modules[cls.__module__])
     docs: dict[str, str] = {}
-    for node, after in zip(body, body[1:]):
+    for node, after in itertools.pairwise(body):
         if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and isinstance(after, ast.Expr)
                 and isinstance(after.value, ast.Constant) and isinstance(after.value.value, str)):
             text = " ".join(after.value.value.split()).replace("``", "")
-            docs[node.target.id] = re.sub(r":\w+:`([^`]*)`", r"\1", text)
+            docs[node.target.id] = re.sub(r":\w+:`([^`]*)`", lambda m: _named_values(m.group(1), constants), text)
     return docs
+
+
+def _named_values(name: str, constants: dict[str, Any]) -> str:
+    """A reference to a tuple of names (``:data:`DTYPES```) becomes the names, so help lists them."""
+    value = constants.get(name)
+    if isinstance(value, tuple) and value and all(isinstance(v, str) for v in value):
+        return ", ".join(value)
+    return name

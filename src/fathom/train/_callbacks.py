@@ -107,8 +107,14 @@ def metrics_callback(path: str | Path) -> Any:
 def progress_callback(description: str = "Fine-tuning") -> Any:
     """A callback drawing a rich progress bar on stderr: step/total, loss, eval loss, tokens/s, ETA."""
     from rich.console import Console
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
-                               TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
     from transformers import TrainerCallback
 
     class RichProgressCallback(TrainerCallback):

@@ -6,7 +6,11 @@ seen in training), held-out accuracy of the base model with greedy generation, a
 quick check that fine-tuning works on a machine; ``make demo`` runs the full Shipping Forecast recipe.
 
 Scale used here (significant wave height Hs, upper bounds exclusive): smooth < 0.5 m, slight < 1.25,
-moderate < 2.5, rough < 4, very rough < 6, high < 9, very high < 14, phenomenal beyond.
+moderate < 2.5, rough < 4, very rough < 6, high < 9, very high < 14, phenomenal beyond. The demo holds
+no copy of it: the words and bounds are :mod:`fathom._sea_state`'s, a core module, because the core
+never imports a domain; the Shipping Forecast vocabulary imports the same objects from there, so the
+demo and the bulletins cannot drift apart (``tests/shipping/test_vocab_single_home.py`` checks it).
+Only the demo's own choice is here: the highest height it draws (20 m).
 
 Not covered: the full Shipping Forecast task (``fathom.domains.shipping``).
 """
@@ -22,14 +26,18 @@ from pathlib import Path
 from typing import Any
 
 from fathom._manifest import atomic_write_text
+from fathom._sea_state import SEA_STATE_UPPER_M
+from fathom._sea_state import SEA_STATES as _WORDS
 from fathom.datasets import write_jsonl
 
-__all__ = ["SEA_STATES", "DemoResult", "run_demo", "score_answer", "sea_state_examples", "sea_state_word"]
+__all__ = [
+    "MAX_HEIGHT_M", "SEA_STATES", "DemoResult", "run_demo", "score_answer", "sea_state_examples", "sea_state_word",
+]
 
-SEA_STATES: tuple[tuple[str, float], ...] = (
-    ("smooth", 0.5), ("slight", 1.25), ("moderate", 2.5), ("rough", 4.0), ("very rough", 6.0),
-    ("high", 9.0), ("very high", 14.0), ("phenomenal", 20.0),
-)
+MAX_HEIGHT_M = 20.0
+"""The highest wave height the demo draws (the top of the open-ended "phenomenal" band)."""
+
+SEA_STATES: tuple[tuple[str, float], ...] = tuple(zip(_WORDS, (*SEA_STATE_UPPER_M, MAX_HEIGHT_M), strict=True))
 """Douglas sea-state words and the (exclusive) upper bound of their wave-height band in metres; the
 last bound only limits the heights the demo draws."""
 

@@ -7,11 +7,10 @@ outputs equal the adapter's (up to float rounding). Not covered: merging several
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from fathom._files import atomic_dir
 from fathom._manifest import write_manifest
 from fathom.errors import ConfigError, Problem
 
@@ -34,10 +33,10 @@ def merge_adapter(adapter: str | Path, out: str | Path, *, dtype: str | None = N
     Raises:
         ConfigError: ``adapter`` is not an adapter folder, or ``out`` holds files and ``overwrite`` is false.
     """
-    from fathom.models import load_model, resolve_model
+    from fathom.models import AdapterSpec, load_model, resolve_model
 
     spec = resolve_model(str(adapter))
-    if spec.kind != "adapter":
+    if not isinstance(spec, AdapterSpec):
         raise ConfigError([Problem("ADAPTER", f"{adapter} is a {spec.kind} model, not a LoRA adapter folder "
                                               f"(adapter_config.json); only adapters can be merged")])
     out = Path(out).expanduser().resolve()
@@ -46,18 +45,10 @@ def merge_adapter(adapter: str | Path, out: str | Path, *, dtype: str | None = N
     model: Any
     model, tokenizer = load_model(spec, device="cpu", dtype=dtype)
     merged = model.merge_and_unload()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}."))
-    try:
+    with atomic_dir(out, exists="replace") as tmp:  # out is empty, or overwrite was asked for
         merged.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
         (tmp / "fathom.json").write_text(json.dumps({"merged_from": str(spec.path), "base": spec.base}) + "\n")
         write_manifest(tmp, kind="merge", config={"adapter": str(spec.path), "base": spec.base, "dtype": dtype},
                        inputs={"adapter_weights": spec.path / "adapter_model.safetensors"} if spec.path else None)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out

@@ -1,9 +1,9 @@
 """Building blocks of an SFT run: the model to train, its precision, the PEFT and TRL configs.
 
 Covers: :func:`check_model` and :func:`load_for_training` (base models, and LoRA adapters that
-continue training or are merged for full fine-tuning), :func:`precision`, :func:`lora_config`, :func:`sft_config` (``trl.SFTConfig``
-from :class:`~fathom.train.SFTArgs`), :func:`quiet_libraries`. Not covered: the run itself
-(:mod:`fathom.train._sft`).
+continue training or are merged for full fine-tuning), :func:`precision`, :func:`lora_config`,
+:func:`sft_config` (``trl.SFTConfig`` from :class:`~fathom.train.SFTArgs`), :func:`quiet_libraries`.
+Not covered: the run itself (:mod:`fathom.train._sft`).
 """
 
 from __future__ import annotations
@@ -61,13 +61,12 @@ def precision(args: SFTArgs, device: str) -> tuple[str, bool]:
 
 def base_spec(spec: str) -> str:
     """The spec to record as an adapter's base: local folders become absolute paths, adapters their base."""
-    from fathom.models import resolve_model
+    from fathom.models import AdapterSpec, LocalSpec, resolve_model
 
     resolved = resolve_model(spec)
-    if resolved.kind == "adapter":
-        assert resolved.base is not None
+    if isinstance(resolved, AdapterSpec):
         return base_spec(resolved.base)
-    if resolved.kind == "local":
+    if isinstance(resolved, LocalSpec):
         return str(resolved.path)
     return resolved.spec
 
@@ -79,13 +78,13 @@ def check_model(args: SFTArgs) -> ModelSpec:
         ConfigError: a remote model, or LoRA settings given for an existing adapter (whose shape is fixed).
         UnknownModelError: a spec that names no model.
     """
-    from fathom.models import resolve_model
+    from fathom.models import AdapterSpec, RemoteSpec, resolve_model
 
     spec = resolve_model(args.model)
-    if spec.kind == "remote":
+    if isinstance(spec, RemoteSpec):
         raise ConfigError([Problem("--model", f"{args.model!r} is a remote endpoint; fine-tuning needs local "
                                               f"weights (a bundled name, a hub id or a folder)")])
-    if spec.kind == "adapter" and not args.full:
+    if isinstance(spec, AdapterSpec) and not args.full:
         given = [n for n in ("lora_rank", "lora_alpha", "lora_dropout", "target_modules")
                  if getattr(args, n) is not None]
         if given:
@@ -100,14 +99,14 @@ def load_for_training(args: SFTArgs, spec: ModelSpec, device: str) -> tuple[Any,
 
     A LoRA adapter continues training (its weights trainable), or with ``full`` is merged into its base first.
     """
-    from fathom.models import load_model
+    from fathom.models import AdapterSpec, load_model
 
     dtype, _ = precision(args, device)
-    if spec.kind == "adapter" and not args.full:
+    if isinstance(spec, AdapterSpec) and not args.full:
         return load_model(spec, device=device, dtype=dtype, trainable=True)
     model: Any
     model, tokenizer = load_model(spec, device=device, dtype=dtype)
-    if spec.kind == "adapter":
+    if isinstance(spec, AdapterSpec):
         model = model.merge_and_unload()
     return model, tokenizer
 
@@ -201,7 +200,7 @@ def sft_config(args: SFTArgs, checkpoints: Path, device: str, *, evaluate: bool,
 def quiet_libraries() -> Iterator[None]:
     """Silence transformers/TRL/PEFT chatter (info logs, progress bars, deprecation and advice warnings)
     for a block, restoring the previous settings afterwards."""
-    from fathom.models._load import no_progress_bars
+    from fathom.models import no_progress_bars
 
     loggers = [logging.getLogger(name) for name in _NOISY_LOGGERS]
     levels = [lg.level for lg in loggers]

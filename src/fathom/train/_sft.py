@@ -14,13 +14,12 @@ the same function, untested here), merging adapters (:mod:`._merge`).
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from fathom._files import atomic_dir
 from fathom._manifest import atomic_write_text, file_sha256, write_manifest
 from fathom.errors import DataError, Problem
 from fathom.train._args import SFTArgs
@@ -163,18 +162,11 @@ def _plain_trainer_class() -> type:
 
 
 def _save_final(trainer: Any, tokenizer: Any, out: Path, meta: dict[str, str]) -> None:
-    """Write the model, tokenizer and ``fathom.json`` into a temporary folder, then move them into ``out``."""
-    tmp = Path(tempfile.mkdtemp(dir=out, prefix=".final-"))
-    try:
+    """Write the model, tokenizer and ``fathom.json`` into a temporary folder, then move them into ``out``
+    (each file replaces its namesake; the run's checkpoints and logs stay)."""
+    with atomic_dir(out, exists="merge") as tmp:
         trainer.save_model(str(tmp))
         tokenizer.save_pretrained(str(tmp))
         (tmp / "fathom.json").write_text(json.dumps(meta) + "\n", encoding="utf-8")
         (tmp / "README.md").unlink(missing_ok=True)  # TRL's model card names a hub repo we never push to
         (tmp / "training_args.bin").unlink(missing_ok=True)  # a pickle; the checkpoints keep theirs
-        for item in tmp.iterdir():
-            target = out / item.name
-            if target.is_dir():
-                shutil.rmtree(target)
-            item.replace(target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)

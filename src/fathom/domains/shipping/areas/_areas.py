@@ -1,7 +1,9 @@
 """The 31 Shipping Forecast sea areas: names, aliases, corner co-ordinates and coast edges.
 
 Covers: loading the package's ``sea_areas.json`` (Met Office Factsheet 8 corners, OGL v3), looking
-areas up by name or alias, and the outer limits of the forecast region (the polygon edges that are
+areas up by name or alias, the point tests on one area's straight polygon (:meth:`SeaArea.contains`,
+:meth:`SeaArea.edge_distance_deg`, used by the pressure-centre statistics and the synopsis writer),
+and the outer limits of the forecast region (the polygon edges that are
 neither coast nor shared with a neighbour), which the gridding fill must never cross.
 
 Not covered: putting the areas on a model grid (:mod:`~fathom.domains.shipping.areas._masks`) or any statistics.
@@ -15,6 +17,7 @@ Not covered: putting the areas on a model grid (:mod:`~fathom.domains.shipping.a
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -67,6 +70,40 @@ class SeaArea:
     def is_coast_edge(self, i: int) -> bool:
         """Whether edge ``i`` (vertex ``i`` to ``i + 1``) follows the coast."""
         return (i, (i + 1) % len(self.vertices)) in self.coast_edges
+
+    def contains(self, lat: float, lon: float) -> bool:
+        """Whether the point lies inside the straight polygon (even-odd rule, degrees as a plane).
+
+        >>> sea_area("Viking").contains(59.5, 2.0), sea_area("Viking").contains(50.0, 2.0)
+        (True, False)
+        """
+        odd = False
+        n = len(self.vertices)
+        for i in range(n):
+            (ax, ay), (bx, by) = self.vertices[i], self.vertices[(i + 1) % n]
+            if (ay > lat) != (by > lat) and lon < ax + (lat - ay) * (bx - ax) / (by - ay):
+                odd = not odd
+        return odd
+
+    def edge_distance_deg(self, lat: float, lon: float) -> float:
+        """Distance from the point to the nearest edge of the straight polygon, in degrees of latitude.
+
+        A local flat projection: longitudes are scaled by cos(lat) of the point (1 deg = 60 nautical
+        miles). Points inside the polygon get their distance to the boundary too.
+
+        >>> round(sea_area("Viking").edge_distance_deg(59.5, 2.0), 2)  # 1 deg north of its southern edge
+        1.0
+        """
+        scale = math.cos(math.radians(lat))
+        best = math.inf
+        px = lon * scale
+        for (ax, ay), (bx, by) in self.edges:
+            ax_, bx_ = ax * scale, bx * scale
+            dx, dy = bx_ - ax_, by - ay
+            den = dx * dx + dy * dy
+            t = 0.0 if den == 0 else min(1.0, max(0.0, ((px - ax_) * dx + (lat - ay) * dy) / den))
+            best = min(best, math.hypot(px - ax_ - t * dx, lat - ay - t * dy))
+        return best
 
     @property
     def centroid(self) -> Point:
@@ -203,28 +240,24 @@ def _unshared_runs(p: Point, q: Point, others: list[Segment]) -> list[tuple[floa
     px = p[0] + ts * (q[0] - p[0])
     py = p[1] + ts * (q[1] - p[1])
     ux, uy = (q[0] - p[0]) / length, (q[1] - p[1]) / length
-    near = np.zeros(n, dtype=bool)
-    for (ax, ay), (bx, by) in others:
-        dx, dy = bx - ax, by - ay
-        norm = float(np.hypot(dx, dy))
-        if norm == 0 or abs(ux * dx + uy * dy) / norm < 0.95:
-            continue
-        t = np.clip(((px - ax) * dx + (py - ay) * dy) / (norm * norm), 0.0, 1.0)
-        near |= np.hypot(px - ax - t * dx, py - ay - t * dy) <= _SHARED_TOLERANCE_DEG
+    ends = np.asarray(others, dtype=np.float64).reshape(-1, 4)  # rows: ax, ay, bx, by
+    ax, ay = ends[:, 0], ends[:, 1]
+    dx, dy = ends[:, 2] - ax, ends[:, 3] - ay
+    norm = np.hypot(dx, dy)
+    keep = norm > 0
+    keep[keep] = np.abs(ux * dx[keep] + uy * dy[keep]) / norm[keep] >= 0.95  # nearly parallel edges only
+    ax, ay, dx, dy, norm = (a[keep, None] for a in (ax, ay, dx, dy, norm))
+    t = np.clip(((px - ax) * dx + (py - ay) * dy) / (norm * norm), 0.0, 1.0)
+    near = (np.hypot(px - ax - t * dx, py - ay - t * dy) <= _SHARED_TOLERANCE_DEG).any(axis=0)
     runs: list[tuple[float, float]] = []
-    free = np.concatenate([~near, [False]])
-    start: int | None = None
-    for i, f in enumerate(free):
-        if f and start is None:
-            start = i
-        elif not f and start is not None:
-            # widen the run by half a sample step on each side (clamped to the edge)
-            # and snap an end that stops within the tolerance of a corner onto the corner
-            snap = 1.5 * _SHARED_TOLERANCE_DEG / length
-            t0 = float(ts[start]) - 0.5 / (n - 1)
-            t1 = float(ts[i - 1]) + 0.5 / (n - 1)
-            runs.append((0.0 if t0 <= snap else t0, 1.0 if t1 >= 1.0 - snap else t1))
-            start = None
+    bounds = np.flatnonzero(np.diff(np.concatenate([[0], (~near).astype(np.int8), [0]])))
+    for start, stop in zip(bounds[0::2].tolist(), bounds[1::2].tolist(), strict=True):  # samples start..stop-1
+        # widen the run by half a sample step on each side (clamped to the edge)
+        # and snap an end that stops within the tolerance of a corner onto the corner
+        snap = 1.5 * _SHARED_TOLERANCE_DEG / length
+        t0 = float(ts[start]) - 0.5 / (n - 1)
+        t1 = float(ts[stop - 1]) + 0.5 / (n - 1)
+        runs.append((0.0 if t0 <= snap else t0, 1.0 if t1 >= 1.0 - snap else t1))
     return runs
 
 

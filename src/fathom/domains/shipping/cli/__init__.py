@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from fathom.cli import _LazyGroup
+from fathom.cli import LazyGroup
 
 # verb -> "module:attribute" of the click command
 _VERBS = {
@@ -20,7 +20,7 @@ _VERBS = {
 }
 
 
-class _ShippingGroup(_LazyGroup):
+class _ShippingGroup(LazyGroup):
     def _refs(self) -> dict[str, str]:
         return dict(_VERBS)
 

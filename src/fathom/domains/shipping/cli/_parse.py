@@ -61,3 +61,23 @@ def score(pred_file: Path, ref_file: Path, per_area: bool) -> None:
     if not per_area:
         result.pop("per_area")
     click.echo(json.dumps(result, indent=1))
+    problems = _nothing_read(result, pred_file, ref_file)
+    for line in problems:
+        click.echo(f"warning: {line}", err=True)
+    if problems:
+        click.get_current_context().exit(1)  # a score of junk is not a score
+
+
+def _nothing_read(result: dict[str, object], pred_file: Path, ref_file: Path) -> list[str]:
+    """Warnings for inputs in which no area forecast was found (the score then means nothing)."""
+    unparsed = result.get("unparsed")
+    counts = unparsed if isinstance(unparsed, dict) else {}
+    out = []
+    for side, path in (("ref", ref_file), ("pred", pred_file)):
+        if (counts.get(side) or {}).get("forecasts", 0) == 0:
+            what = "nothing to score against" if side == "ref" else "every area scores 0"
+            out.append(f"no area forecast could be read from --{side} {path} ({what}); expected a "
+                       f"bulletin in plain text, JSON Lines or structured JSON (see `fathom shipping parse`)")
+    if not out and result.get("areas") == 0:
+        out.append(f"--ref {ref_file} names no sea area that could be scored")
+    return out

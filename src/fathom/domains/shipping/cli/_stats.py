@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
+
+FORCE_OPTION = click.option(
+    "--force", is_flag=True,
+    help="Use values that look implausible for their declared units (e.g. msl in hPa labelled Pa) "
+         "instead of stopping; each is reported as a warning.")
 
 
 @click.command()
@@ -27,8 +31,9 @@ import click
 @click.option("--first-hours", default=12.0, show_default=True, type=float,
               help="Length of the 'first' period in hours.")
 @click.option("--allow-partial", is_flag=True, help="Accept grids that miss some areas (marked missing).")
+@FORCE_OPTION
 def stats(runs: tuple[Path, ...], out: Path | None, scheduler: str | None, workers: int, var: tuple[str, ...],
-          accumulation: str, first_hours: float, allow_partial: bool) -> None:
+          accumulation: str, first_hours: float, allow_partial: bool, force: bool) -> None:
     """Sea-area statistics (schema fathom.shipping.stats/1) of one or more model runs.
 
     RUN is a run folder (every *.nc in it), an archive folder whose sub-folders are runs, or
@@ -36,20 +41,22 @@ def stats(runs: tuple[Path, ...], out: Path | None, scheduler: str | None, worke
     """
     from fathom._manifest import atomic_write_text
     from fathom.domains.shipping.stats import compute_stats_many, find_runs, run_name
-    from fathom.domains.shipping.stats import StatsOptions, compute_stats
+    from fathom.domains.shipping.stats import StatsOptions, compute_stats, stats_json
 
     variables = _parse_vars(var)
     options = StatsOptions(first_hours=first_hours, allow_partial=allow_partial)
-    kwargs: dict[str, Any] = {"variables": variables, "accumulation": accumulation}
+    kwargs: dict[str, Any] = {"variables": variables, "accumulation": accumulation, "force": force}
+    quiet_forced_warnings()
     found = find_runs(runs)
     if len(found) == 1:
         result = compute_stats(found[0], options=options, **kwargs)
-        text = json.dumps(result, indent=1) + "\n"
+        text = stats_json(result, indent=True)
         if out is None:
             click.echo(text, nl=False)
         else:
             atomic_write_text(out, text)
             click.echo(f"wrote {out}: {_summary(result)}", err=True)
+        echo_data_warnings([result])
         return
     if out is None:
         raise click.UsageError(f"{len(found)} runs found: pass --out FILE.json (one JSON list) or "
@@ -58,9 +65,36 @@ def stats(runs: tuple[Path, ...], out: Path | None, scheduler: str | None, worke
     results = compute_stats_many(found, scheduler=scheduler, workers=workers,
                                  out_dir=None if as_list else out, options=options, **kwargs)
     if as_list:
-        atomic_write_text(out, json.dumps(results) + "\n")
+        atomic_write_text(out, stats_json(results))
     click.echo(f"wrote {out}: {len(results)} runs ({', '.join(run_name(f) for f in found[:3])}"
                f"{', ...' if len(found) > 3 else ''})", err=True)
+    echo_data_warnings(results, [run_name(f) for f in found])
+
+
+def quiet_forced_warnings() -> None:
+    """Hide the Python warnings of ``force``: :func:`echo_data_warnings` prints them, counted."""
+    import warnings
+
+    from fathom.errors import FathomWarning
+
+    warnings.filterwarnings("ignore", message="used anyway", category=FathomWarning)
+
+
+def echo_data_warnings(results: list[Any], names: list[str] | None = None, limit: int = 20) -> int:
+    """Print every run's ``run.data_warnings`` (no wave file, forced values) to stderr, counted."""
+    lines = []
+    for k, result in enumerate(results):
+        run = result.get("run") if isinstance(result, dict) else None
+        for line in (run.get("data_warnings") or []) if isinstance(run, dict) else []:
+            lines.append(f"{names[k]}: {line}" if names else str(line))
+    for line in lines[:limit]:
+        click.echo(f"warning: {line}", err=True)
+    if len(lines) > limit:
+        click.echo(f"warning: ... and {len(lines) - limit} more", err=True)
+    if lines:
+        click.echo(f"{len(lines)} warning(s) about the input data (also in run.data_warnings of the "
+                   f"statistics)", err=True)
+    return len(lines)
 
 
 def _parse_vars(items: tuple[str, ...]) -> dict[str, str]:

@@ -8,12 +8,14 @@ from typing import Any
 
 import click
 
+from fathom._textfile import read_utf8
+from fathom.domains.shipping.cli._stats import FORCE_OPTION, echo_data_warnings, quiet_forced_warnings
 from fathom.errors import DataError, Problem
 
 
 def _load_stats(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_utf8(path))  # DataError naming the byte when it is not UTF-8 text
     except json.JSONDecodeError as exc:
         raise DataError([Problem(f"{path}:{exc.lineno}", f"not valid JSON: {exc.msg}")],
                         title="unreadable statistics file") from exc
@@ -35,8 +37,9 @@ def _load_stats(path: Path) -> dict[str, Any]:
               help="Issue time, e.g. 2025-01-05T05:05Z (default: the start of the run).")
 @click.option("--word-limit", default=380, show_default=True, type=click.IntRange(min=50),
               help="Most words the grouped area forecasts may take.")
+@FORCE_OPTION
 def write(runs: tuple[Path, ...], stats_file: Path | None, as_json: bool, issued: str | None,
-          word_limit: int) -> None:
+          word_limit: int, force: bool) -> None:
     """Write a Shipping Forecast bulletin from a model run or its statistics.
 
     RUN is a run folder (every *.nc in it) or NetCDF files that together form one run; their
@@ -59,7 +62,9 @@ def write(runs: tuple[Path, ...], stats_file: Path | None, as_json: bool, issued
     else:
         from fathom.domains.shipping.stats import compute_stats
 
-        stats = compute_stats(list(runs) if len(runs) > 1 else runs[0])
+        quiet_forced_warnings()
+        stats = compute_stats(list(runs) if len(runs) > 1 else runs[0], force=force)
+    echo_data_warnings([stats])
     bulletin = write_bulletin(stats, issued=when, word_limit=word_limit)
     if as_json:
         click.echo(json.dumps(bulletin.to_dict(), indent=1))

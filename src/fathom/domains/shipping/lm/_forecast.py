@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from fathom.backends._protocol import Backend, ChatRequest, Sampling
+from fathom.backends import Backend, ChatRequest, Sampling
 from fathom.domains.shipping.parse import parse_area_body
 from fathom.domains.shipping.lm._prompt import area_messages
 from fathom.domains.shipping.writer import WrittenArea, write_area

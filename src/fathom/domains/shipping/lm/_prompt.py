@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fathom.domains.shipping.vocab import POINTS
+from fathom.domains.shipping.vocab import POINTS, VISIBILITY
 from fathom.domains.shipping.writer import ranged_values
 from fathom.domains.shipping.writer import beaufort_dist, force_value, sea_dist, sea_value, vis_dist
 
@@ -38,7 +38,6 @@ __all__ = ["SYSTEM_PROMPT", "area_messages", "area_prompt"]
 SYSTEM_PROMPT = "Shipping Forecast for one sea area: wind, sea, weather, visibility."
 """Short on purpose: every token is paid for in every training step and every generation."""
 
-_VIS = ("very poor", "poor", "moderate", "good")
 _WET_TYPES = ("rain", "showers", "drizzle", "snow", "thunder")
 
 
@@ -73,7 +72,7 @@ def _half(s: dict[str, Any], force: str, sea: str) -> str:
         rel = [(k, float(p.get(k) or 0.0) / frac) for k in _WET_TYPES]
         parts.append(f"wet{_pct(frac)} " + _shares(rel))
     vis = vis_dist(s)
-    parts.append("vis " + (_shares(list(zip(reversed(_VIS), reversed(vis), strict=True))) if vis else "unknown"))
+    parts.append("vis " + (_shares(list(zip(reversed(VISIBILITY), reversed(vis), strict=True))) if vis else "unknown"))
     return " | ".join(parts)
 
 

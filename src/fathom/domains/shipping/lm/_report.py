@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from fathom._manifest import atomic_write_text
-from fathom.datasets._io import read_jsonl
+from fathom.datasets import read_jsonl
 from fathom.domains.shipping.score import COMPONENTS
 from fathom.errors import DomainError
 from fathom.recipes import StageContext
@@ -54,7 +54,7 @@ def _per_field_png(models: dict[str, dict[str, Any]]) -> bytes:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    from fathom.evaluate._plots import png_bytes
+    from fathom.evaluate import png_bytes
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
     x = np.arange(len(FIELD_NAMES) + 1)
@@ -120,7 +120,7 @@ def shipping_report_stage(ctx: StageContext, evals: list[str], names: list[str] 
         sft: the fine-tuning stage folder (its ``model/metrics.jsonl`` and loss-curve PNG are shown).
         data: the dataset stage's outputs (split sizes and days are shown).
     """
-    from fathom.evaluate._report import html_page, img_tag
+    from fathom.evaluate import html_page, img_tag
 
     labels = names or [Path(e).name for e in evals]
     if len(labels) != len(evals):

@@ -24,13 +24,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fathom.datasets._io import read_jsonl, write_jsonl
+from fathom.datasets import read_jsonl, write_jsonl
 from fathom.domains.shipping.areas import sea_areas
 from fathom.domains.shipping.lm._prompt import area_messages
-from fathom.errors import DomainError
+from fathom.errors import ConfigError, DomainError, Problem
 from fathom.recipes import InputPath, StageContext
 
-__all__ = ["build_dataset_stage", "examples_from_stats"]
+__all__ = ["build_dataset_stage", "dataset_argument_problems", "examples_from_stats"]
 
 
 def _run_day(run: str) -> str:
@@ -97,6 +97,60 @@ def _split_by_day(examples: list[dict[str, Any]], val_days: int, test_days: int)
     return split
 
 
+def dataset_argument_problems(args: dict[str, Any]) -> list[Problem]:
+    """Range and cross-field checks of the ``shipping_data`` arguments in ``args`` (absent ones: unknown yet).
+
+    >>> [p.where for p in dataset_argument_problems({"days": 3, "val_days": 1, "test_days": 2, "nwp_dir": None})]
+    ['test_days']
+    >>> dataset_argument_problems({"days": 4, "val_days": 1, "test_days": 2, "nwp_dir": None})
+    []
+    """
+    problems = [Problem(name, f"must be a whole number of at least {low}, got {args[name]!r}")
+                for name, low in (("val_days", 0), ("test_days", 1), ("max_train", 1), ("max_val", 0),
+                                  ("fewshot", 0), ("workers", 1))
+                if isinstance(args.get(name), int) and args[name] < low]
+    if ("nwp_dir" in args and "bulletins" in args) and (args["nwp_dir"] is None) != (args["bulletins"] is None):
+        problems.append(Problem("bulletins" if args["bulletins"] is None else "nwp_dir",
+                                "nwp_dir and bulletins go together: your own runs need your own reference "
+                                "bulletins (without both, synthetic runs are generated and the rule-based writer "
+                                "gives the targets)"))
+    if "nwp_dir" in args and args["nwp_dir"] is None:
+        problems += _synthetic_run_problems(args)
+    return problems
+
+
+def _synthetic_run_problems(args: dict[str, Any]) -> list[Problem]:
+    """``start``, ``days`` and ``runs_per_day`` plan synthetic runs; the held-out days must leave training days."""
+    problems = []
+    try:
+        start = datetime.fromisoformat(str(args.get("start", "2025-01-01")))
+    except ValueError:
+        problems.append(Problem("start", f"must be an ISO date such as \"2025-01-01\", got {args['start']!r}"))
+        start = datetime(2025, 1, 1)
+    if "days" in args:
+        problems += _plan_problems("days", start, args["days"], 1)
+    if "runs_per_day" in args:
+        problems += _plan_problems("runs_per_day", start, 1, args["runs_per_day"])
+    days, val, test = args.get("days"), args.get("val_days"), args.get("test_days")
+    if not (isinstance(days, int) and isinstance(val, int) and isinstance(test, int)) or min(days, val + 1, test) < 1:
+        return problems  # each of them is checked on its own
+    if days < val + test + 1:
+        problems.append(Problem("test_days", f"{test} test day(s) and {val} validation day(s) leave no training day "
+                                             f"out of days: {days}; lower test_days or val_days, or raise days to "
+                                             f"at least {val + test + 1}"))
+    return problems
+
+
+def _plan_problems(name: str, start: datetime, days: Any, runs_per_day: Any) -> list[Problem]:
+    from fathom.domains.shipping.nwp import run_starts
+
+    try:
+        run_starts(start, days, runs_per_day)  # the one home of the rules for days and runs_per_day
+    except DomainError as exc:
+        return [Problem(name, str(exc))]
+    return []
+
+
 def build_dataset_stage(ctx: StageContext, start: str = "2025-01-01", days: int = 14, runs_per_day: int = 2,
                         resolution: float = 0.25, val_days: int = 1, test_days: int = 2,
                         max_train: int | None = None, max_val: int | None = 62, fewshot: int = 3,
@@ -118,11 +172,11 @@ def build_dataset_stage(ctx: StageContext, start: str = "2025-01-01", days: int 
         bulletins: reference bulletins for ``nwp_dir`` runs (JSON Lines with a ``run`` key).
         workers: processes computing statistics (1: in this process, which is fastest for a few dozen runs).
     """
+    problems = dataset_argument_problems(locals())  # first statement: locals() is exactly the arguments
+    if problems:
+        raise ConfigError(problems, title="invalid shipping_data arguments")
     from fathom.domains.shipping.stats import compute_stats_many, find_runs, run_name
 
-    if (nwp_dir is None) != (bulletins is None):
-        raise DomainError("nwp_dir and bulletins go together: your own runs need your own reference bulletins "
-                          "(without both, synthetic runs are generated and the rule-based writer gives the targets).")
     if nwp_dir is None:
         from fathom.domains.shipping.nwp import write_runs
 
@@ -161,3 +215,7 @@ def build_dataset_stage(ctx: StageContext, start: str = "2025-01-01", days: int 
                                    f"(test days {', '.join(out['days']['test'])})")
     (ctx.out_dir / "sizes.json").write_text(json.dumps({"sizes": out["sizes"], "days": out["days"]}, indent=2) + "\n")
     return out
+
+
+build_dataset_stage.outputs = ("train", "val", "test", "fewshot", "sizes", "days", "runs")  # type: ignore[attr-defined]
+build_dataset_stage.check_args = dataset_argument_problems  # type: ignore[attr-defined]

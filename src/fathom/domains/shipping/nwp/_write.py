@@ -1,9 +1,12 @@
 """Writing synthetic model runs to disk: one folder per run, resumable.
 
 Covers: :func:`write_runs`, which writes ``OUT/YYYYMMDDTHHZ/atmosphere.nc`` and ``wave.nc`` for
-every run in a date range (NetCDF-4, zlib-compressed float32, CF-1.8), each file atomically (a
-temporary file in the same folder, then a rename), skipping runs whose two files already exist, and
-:func:`run_starts` / :func:`run_folder_name` for the layout.
+every run in a date range (NetCDF-4, zlib-compressed float32, CF-1.8), each run folder atomically
+(both files are written into a hidden temporary sibling folder, ``.YYYYMMDDTHHZ.<random>.tmp``,
+renamed into place when both are whole: :func:`fathom._files.atomic_dir`), so an interrupted
+command (even ``kill -9``) never leaves a run folder that looks complete; skipping runs whose two
+files already exist; and :func:`run_starts` / :func:`run_folder_name` for the layout. A leftover
+temporary folder of a run is removed when that run is written again.
 
 Not covered: computing the fields (:func:`~fathom.domains.shipping.nwp._generate.generate_run`).
 """
@@ -11,13 +14,14 @@ Not covered: computing the fields (:func:`~fathom.domains.shipping.nwp._generate
 from __future__ import annotations
 
 import os
-import tempfile
+import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fathom._files import atomic_dir, is_leftover
 from fathom.errors import DomainError
 
 if TYPE_CHECKING:
@@ -40,7 +44,7 @@ def run_folder_name(start: datetime) -> str:
 
 
 def is_complete_run(folder: str | os.PathLike[str]) -> bool:
-    """Whether ``folder`` holds both files of a run (each is renamed into place only when whole)."""
+    """Whether ``folder`` holds both files of a run (the folder is renamed into place only when whole)."""
     return all((Path(folder) / f).is_file() for f in RUN_FILES)
 
 
@@ -99,11 +103,12 @@ def write_runs(start: datetime, days: int, out: str | os.PathLike[str], *, seed:
         for t0 in starts:
             folder = root / run_folder_name(t0)
             folders.append(folder)
+            _remove_leftovers(folder)
             if not is_complete_run(folder):
                 atm, wave = generate_run(t0, seed=seed, resolution=resolution, hours=hours)
-                folder.mkdir(parents=True, exist_ok=True)
-                _atomic_netcdf(atm, folder / RUN_FILES[0])
-                _atomic_netcdf(wave, folder / RUN_FILES[1])
+                with atomic_dir(folder, exists="replace") as tmp:  # an incomplete folder is replaced
+                    _write_netcdf(atm, tmp / RUN_FILES[0])
+                    _write_netcdf(wave, tmp / RUN_FILES[1])
             advance()
     return folders
 
@@ -136,15 +141,17 @@ def _encoding(ds: xr.Dataset) -> dict[str, dict[str, object]]:
     return enc
 
 
-def _atomic_netcdf(ds: xr.Dataset, path: Path) -> None:
-    """Write ``ds`` to ``path`` so that readers never see a half-written file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        ds.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=_encoding(ds))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _write_netcdf(ds: xr.Dataset, path: Path) -> None:
+    """Write one file of a run (into the run's temporary folder; the umask applies)."""
+    ds.to_netcdf(path, engine="netcdf4", format="NETCDF4", encoding=_encoding(ds))
 
+
+def _remove_leftovers(folder: Path) -> None:
+    """Delete what an interrupted earlier write of this run left: its temporary sibling folders, and
+    the hidden per-file temporaries (``.wave.nc.<random>.tmp``) that earlier versions wrote inside it."""
+    stale = [*folder.parent.glob(f".{folder.name}.*"), *folder.glob(".*")] if folder.parent.is_dir() else []
+    for path in stale:
+        if is_leftover(path) and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        elif is_leftover(path):
+            path.unlink(missing_ok=True)

@@ -19,8 +19,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fathom.domains.shipping.vocab import AreaForecast
+from fathom._textfile import read_utf8
 from fathom.domains.shipping.parse._parser import parse_area_text, parse_bulletin
+from fathom.domains.shipping.vocab import AreaForecast
 from fathom.errors import DataError, DomainError, Problem
 
 __all__ = ["forecasts_from_json", "parse_record", "read_forecasts"]
@@ -113,15 +114,15 @@ def read_forecasts(path: str | Path, per_area: bool = True) -> list[AreaForecast
         per_area: expand real-bulletin XML entries to their ``per_area`` items.
 
     Raises:
-        DataError: the file is missing, or a JSON line is invalid or of no known layout (every
-            bad line is listed).
+        DataError: the file is missing or not UTF-8 text, or a JSON line is invalid or of no
+            known layout (every bad line is listed).
     """
     path = Path(path)
     if not path.is_file():
         raise DataError([Problem(str(path), "no such file; pass a bulletin (.txt), JSON Lines "
                                             "(.jsonl) or JSON (.json) file")],
                         title="unreadable forecast file")
-    text = path.read_text(encoding="utf-8")
+    text = read_utf8(path)  # DataError naming the byte when the file is not UTF-8 text
     if path.suffix == ".jsonl":
         return _read_jsonl(path, text, per_area)
     if path.suffix == ".json":

@@ -1,15 +1,26 @@
 """Reading NWP model output (NetCDF) into one canonical ``xarray.Dataset``.
 
 Covers: opening a file, several files or a run folder; finding each variable by CF standard name or
-ERA5 / Met Office short name; converting units; the process-wide NetCDF lock. Not covered: what the
-fields mean for a forecast (``stats``) or writing NetCDF (``nwp``).
+ERA5 / Met Office short name; converting units; checking the values are plausible for their declared
+units (a mislabelled ``units`` attribute stops with an error, or a warning with ``force``); refusing
+the leftovers of interrupted writes; the process-wide NetCDF lock. Not covered: what the fields mean
+for a forecast (``stats``) or writing NetCDF (``nwp``).
 """
 
 from __future__ import annotations
 
-from fathom.domains.shipping.reader._open import NETCDF_LOCK, open_run, run_files
+from fathom.domains.shipping.reader._open import NETCDF_LOCK, check_finished, open_run, run_files
+from fathom.domains.shipping.reader._ranges import BOUNDS, Bounds, check_values
 from fathom.domains.shipping.reader._vars import REQUIRED, ShippingDataError
 
 __all__ = [
-    "NETCDF_LOCK", "REQUIRED", "ShippingDataError", "open_run", "run_files"
+    "BOUNDS",
+    "NETCDF_LOCK",
+    "REQUIRED",
+    "Bounds",
+    "ShippingDataError",
+    "check_finished",
+    "check_values",
+    "open_run",
+    "run_files"
 ]

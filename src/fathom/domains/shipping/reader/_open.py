@@ -37,7 +37,14 @@ another grid (a wave model on 0.5 deg) is interpolated onto it lazily: bilinear,
 value used where bilinear meets NaN (so coastal wave cells are not lost); times that differ are
 interpolated linearly. ``ds.attrs["notes"]`` records every interpolation.
 
-Nothing is read until needed (dask-backed), except the ``auto`` accumulation sample.
+**Checks.** After conversion every variable is checked against the range a real field of it has
+(:mod:`~fathom.domains.shipping.reader._ranges`: hPa labelled ``Pa``, degC labelled ``K``, km
+labelled ``m``, km/h labelled ``m s-1`` stop with an error naming the variable, its units and the
+values seen); ``force=True`` makes that a warning. A folder that is, or holds, the leftover of an
+interrupted write (a hidden ``*.tmp``) is refused (:func:`check_finished`).
+
+Nothing is read until needed (dask-backed), except the ``auto`` accumulation sample and the
+range check's sample (up to 4 time steps; ``check_ranges=False`` skips it).
 
 **Threads.** The netCDF-C and HDF5 libraries in the PyPI ``netCDF4`` wheels are not thread-safe,
 and xarray's own locks miss some paths: two threads reading different files crash the process
@@ -59,6 +66,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from fathom._files import is_leftover
+from fathom.domains.shipping.reader._ranges import check_dataset
 from fathom.domains.shipping.reader._units import KINDS, to_target
 from fathom.domains.shipping.reader._vars import (REQUIRED, ROLES, Role, ShippingDataError, describe,
                                                   expected, find_variable)
@@ -69,7 +78,7 @@ if TYPE_CHECKING:
 NETCDF_LOCK = threading.RLock()
 """Held by this package around every open, read and close of NetCDF files that may happen in threads."""
 
-__all__ = ["ShippingDataError", "open_run", "run_files"]
+__all__ = ["ShippingDataError", "check_finished", "open_run", "run_files"]
 
 Accumulation = Literal["auto", "running", "interval"]
 
@@ -82,12 +91,14 @@ def run_files(source: str | os.PathLike[str] | Iterable[str | os.PathLike[str]])
     """The NetCDF files of a run: a folder gives every ``*.nc`` in it (sorted), files pass through.
 
     Raises:
-        ShippingDataError: a path does not exist, or a folder holds no ``*.nc``.
+        ShippingDataError: a path does not exist, a folder holds no ``*.nc``, or it is (or holds) the
+            leftover of an interrupted write (see :func:`check_finished`).
     """
     items = [source] if isinstance(source, (str, os.PathLike)) else list(source)
     files: list[Path] = []
     for item in items:
         p = Path(item)
+        check_finished(p if p.is_dir() else p.parent, inside=p.is_dir())
         if p.is_dir():
             found = sorted(p.glob("*.nc"))
             if not found:
@@ -103,18 +114,55 @@ def run_files(source: str | os.PathLike[str] | Iterable[str | os.PathLike[str]])
     return files
 
 
-def open_run(source: Any, *, chunks: Mapping[str, int] | str | None = None,
+def check_finished(folder: Path, *, inside: bool = True) -> None:
+    """Refuse a run folder that an interrupted write left behind, so it cannot pass for a whole run.
+
+    ``fathom shipping nwp`` (and :func:`fathom._files.atomic_dir`) write a run into a hidden
+    temporary sibling ``.NAME.<random>.tmp`` and rename it when whole; earlier versions wrote each
+    file as a hidden ``.FILE.<random>.tmp`` inside the run folder. Either leftover means a write
+    was killed (or is still running), and the run may lack a file (the wave file: then the sea
+    state would silently come from the wind).
+
+    Args:
+        folder: the run folder (or the folder of a file given directly).
+        inside: also look for leftover temporary files inside ``folder`` (for run folders; a file's
+            own folder, such as ``/tmp``, may hold other programs' temporaries).
+
+    Raises:
+        ShippingDataError: naming the leftover and what to do.
+    """
+    if is_leftover(folder):
+        raise ShippingDataError(
+            f"{folder} is the temporary folder of a run whose writing was interrupted (e.g. `fathom "
+            f"shipping nwp` killed) or is still running, not a finished run. Re-run the same `fathom "
+            f"shipping nwp` command to finish the run (it removes this folder), or delete it.")
+    leftovers = sorted(p.name for p in folder.glob(".*") if is_leftover(p)) if inside else []
+    if leftovers:
+        raise ShippingDataError(
+            f"{folder} holds {', '.join(leftovers)}, left by a write that was interrupted (or is still "
+            f"running), so the run may be incomplete (a missing wave file would make the sea state an "
+            f"estimate from the wind). Re-run the command that wrote it (`fathom shipping nwp` rewrites "
+            f"unfinished runs), or delete the leftover if the run is complete.")
+
+
+def open_run(source: Any, *, chunks: Mapping[str, int] | str | Literal[False] | None = None,
              variables: Mapping[str, str] | None = None, accumulation: Accumulation = "auto",
-             require: Sequence[str] = REQUIRED) -> xr.Dataset:
+             require: Sequence[str] = REQUIRED, force: bool = False, check_ranges: bool = True) -> xr.Dataset:
     """Open model output as one canonical Dataset (see the module notes for the conventions).
 
     Args:
         source: a run folder, a NetCDF path, an open ``xr.Dataset``, or a list mixing these.
-        chunks: dask chunks per file; None (default) uses each file's own chunking.
+        chunks: dask chunks per file; None (default) uses each file's own chunking; False reads
+            without dask (xarray's own lazy arrays, loaded on first computation; dask is not imported).
         variables: overrides, canonical name -> variable name in the files (``{"u10": "U_10M"}``).
         accumulation: how to turn accumulated amounts into rates: ``"auto"``, ``"running"``
             (since the run started) or ``"interval"`` (per step).
         require: canonical names that must be found (default: u10, v10, msl, precip_rate).
+        force: use values that fail the plausibility check for their units
+            (:func:`~fathom.domains.shipping.reader._ranges.check_values`): each problem becomes a
+            :class:`~fathom.errors.FathomWarning` and a line of ``attrs["data_warnings"]``.
+        check_ranges: run that check here, on up to 4 time steps (reading them). False skips it,
+            for callers that check the arrays once loaded (``compute_stats`` does).
 
     Returns:
         A lazy Dataset with dims ``(time, lat, lon)``; ``attrs["sources"]`` lists the inputs.
@@ -122,7 +170,9 @@ def open_run(source: Any, *, chunks: Mapping[str, int] | str | None = None,
 
     Raises:
         ShippingDataError: a required variable is missing (the message lists what each file
-            holds), a unit is unknown, or the coordinates cannot be read.
+            holds), a unit is unknown, the values are implausible for their units (unless
+            ``force``), a folder is the leftover of an interrupted write, or the coordinates cannot
+            be read.
     """
     import xarray as xr
 
@@ -143,6 +193,8 @@ def open_run(source: Any, *, chunks: Mapping[str, int] | str | None = None,
                     ours.append(_open_file(f, chunks))
                     opened.append((str(f), ours[-1]))
         ds = _canonical(opened, explicit, accumulation, require)
+        if check_ranges:
+            _warn_forced(ds, check_dataset(ds, force=force))
     except BaseException:
         for d in ours:
             d.close()
@@ -154,6 +206,18 @@ def open_run(source: Any, *, chunks: Mapping[str, int] | str | None = None,
 
     ds.set_close(close_files)
     return ds
+
+
+def _warn_forced(ds: xr.Dataset, problems: list[str]) -> None:
+    """Report values used despite the plausibility check (``force=True``)."""
+    import warnings
+
+    from fathom.errors import FathomWarning
+
+    for problem in problems:
+        warnings.warn(f"used anyway (force): {problem}", FathomWarning, stacklevel=3)
+    if problems:
+        ds.attrs["data_warnings"] = [f"used anyway (force): {p}" for p in problems]
 
 
 def _canonical(opened: list[tuple[str, xr.Dataset]], explicit: dict[str, str], accumulation: Accumulation,
@@ -179,11 +243,12 @@ def _canonical(opened: list[tuple[str, xr.Dataset]], explicit: dict[str, str], a
     return _combine(found, [w for w, _ in opened])
 
 
-def _open_file(path: Path, chunks: Mapping[str, int] | str | None) -> xr.Dataset:
+def _open_file(path: Path, chunks: Mapping[str, int] | str | Literal[False] | None) -> xr.Dataset:
     import xarray as xr
 
     try:
-        return xr.open_dataset(path, chunks=dict(chunks) if isinstance(chunks, Mapping) else (chunks or {}))
+        return xr.open_dataset(path, chunks=None if chunks is False else
+                               dict(chunks) if isinstance(chunks, Mapping) else (chunks or {}))
     except (OSError, ValueError) as exc:
         raise ShippingDataError(f"{path}: cannot open as NetCDF ({exc}). Pass NetCDF-3 or NetCDF-4 "
                                 f"files (GRIB: convert first or open with cfgrib and pass the Dataset).") from exc
@@ -302,10 +367,14 @@ def _guess_accumulation(amount: xr.DataArray, raw: xr.DataArray) -> str:
 
     if "interval" in str(raw.attrs.get("cell_methods", "")):
         return "interval"
-    import dask
+    sparse = amount.isel(lat=slice(None, None, 8), lon=slice(None, None, 8))
+    if sparse.chunks is None:  # not dask-backed (chunks=False): read here, in this thread
+        sample = np.asarray(sparse.values)
+    else:
+        import dask
 
-    with dask.config.set(scheduler="synchronous"):  # read in this thread (HDF5 is not thread-safe)
-        sample = np.asarray(amount.isel(lat=slice(None, None, 8), lon=slice(None, None, 8)).values)
+        with dask.config.set(scheduler="synchronous"):  # read in this thread (HDF5 is not thread-safe)
+            sample = np.asarray(sparse.values)
     steps = np.diff(sample, axis=0)
     wet = (np.abs(sample[1:]) > 1e-9) | (np.abs(sample[:-1]) > 1e-9)
     steps = steps[wet & np.isfinite(steps)]

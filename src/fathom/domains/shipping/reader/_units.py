@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import re
 
+from fathom.domains.shipping.vocab import KNOT_MS, NAUTICAL_MILE_M
+
 __all__ = ["KINDS", "parse_units", "to_target"]
 
 Dims = dict[str, int]
@@ -28,15 +30,14 @@ Dims = dict[str, int]
 _LENGTH = {"m": 1.0, "meter": 1.0, "meters": 1.0, "metre": 1.0, "metres": 1.0, "mm": 1e-3,
            "millimeter": 1e-3, "millimeters": 1e-3, "millimetre": 1e-3, "millimetres": 1e-3,
            "cm": 1e-2, "km": 1e3, "kilometer": 1e3, "kilometers": 1e3, "kilometre": 1e3,
-           "kilometres": 1e3, "nmi": 1852.0}
+           "kilometres": 1e3, "nmi": NAUTICAL_MILE_M}
 _TIME = {"s": 1.0, "sec": 1.0, "second": 1.0, "seconds": 1.0, "min": 60.0, "minute": 60.0,
          "minutes": 60.0, "h": 3600.0, "hr": 3600.0, "hour": 3600.0, "hours": 3600.0,
          "d": 86400.0, "day": 86400.0, "days": 86400.0}
 _MASS = {"kg": 1.0, "g": 1e-3}
 _PRESSURE = {"pa": 1.0, "pascal": 1.0, "pascals": 1.0, "hpa": 100.0, "mbar": 100.0, "mb": 100.0,
              "millibar": 100.0, "millibars": 100.0, "kpa": 1000.0, "bar": 1e5}
-_SPEED = {"kt": 1852.0 / 3600.0, "kts": 1852.0 / 3600.0, "kn": 1852.0 / 3600.0,
-          "knot": 1852.0 / 3600.0, "knots": 1852.0 / 3600.0}
+_SPEED = dict.fromkeys(("kt", "kts", "kn", "knot", "knots"), KNOT_MS)  # the vocabulary's knot
 
 _SYMBOLS: dict[str, tuple[float, Dims]] = {}
 _SYMBOLS.update({k: (v, {"m": 1}) for k, v in _LENGTH.items()})

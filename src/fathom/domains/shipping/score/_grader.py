@@ -45,7 +45,7 @@ from fathom.domains.shipping.vocab import FIELDS, AreaForecast
 from fathom.domains.shipping.parse import expand_names, parse_area_body, parse_bulletin
 from fathom.domains.shipping.score._scorer import COMPONENTS, compare_area, expand_areas
 from fathom.errors import ConfigError, GraderError
-from fathom.graders._protocol import Grade, Grader, completion_text
+from fathom.graders import Grade, Grader, completion_text
 
 __all__ = ["grade_area_text", "shipping_grader"]
 
@@ -108,7 +108,7 @@ def grade_area_text(example: dict[str, Any], completion: dict[str, Any] | str, *
             to parse), so junk cannot slow the grader down.
 
     Returns:
-        The :class:`~fathom.graders._protocol.Grade` (see the module docstring).
+        The :class:`~fathom.graders.Grade` (see the module docstring).
 
     Raises:
         GraderError: the example has no usable reference.

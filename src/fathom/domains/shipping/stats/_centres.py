@@ -12,7 +12,8 @@ Covers (Fathom convention):
 * Grids finer than 0.25 deg are subsampled to about 0.25 deg first (pressure is smooth; this keeps
   the search cheap); positions are those of the subsampled cells.
 * A low "touches" an area when it lies inside the area's straight polygon or within
-  ``radius_deg`` (1 deg, longitude scaled by cos(lat)) of it.
+  ``radius_deg`` (1 deg, longitude scaled by cos(lat)) of it (:meth:`SeaArea.contains` and
+  :meth:`SeaArea.edge_distance_deg`, the same tests the synopsis writer uses).
 
 Not covered: tracking centres through time, fronts, troughs, fitting sub-grid positions.
 """
@@ -107,30 +108,5 @@ def _distance(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def areas_touched(lat: float, lon: float, areas: list[SeaArea], radius_deg: float) -> list[int]:
     """Indices of the areas whose straight polygon contains the point or lies within ``radius_deg``."""
-    out = []
-    for k, area in enumerate(areas):
-        if _inside(lon, lat, area.vertices) or _polygon_distance(lat, lon, area) <= radius_deg:
-            out.append(k)
-    return out
-
-
-def _inside(x: float, y: float, vertices: tuple[tuple[float, float], ...]) -> bool:
-    odd = False
-    n = len(vertices)
-    for i in range(n):
-        (ax, ay), (bx, by) = vertices[i], vertices[(i + 1) % n]
-        if (ay > y) != (by > y) and x < ax + (y - ay) * (bx - ax) / (by - ay):
-            odd = not odd
-    return odd
-
-
-def _polygon_distance(lat: float, lon: float, area: SeaArea) -> float:
-    scale = float(np.cos(np.radians(lat)))
-    best = np.inf
-    for (ax, ay), (bx, by) in area.edges:
-        ax_, bx_, px = ax * scale, bx * scale, lon * scale
-        dx, dy = bx_ - ax_, by - ay
-        den = dx * dx + dy * dy
-        t = 0.0 if den == 0 else min(1.0, max(0.0, ((px - ax_) * dx + (lat - ay) * dy) / den))
-        best = min(best, float(np.hypot(px - ax_ - t * dx, lat - ay - t * dy)))
-    return best
+    return [k for k, area in enumerate(areas)
+            if area.contains(lat, lon) or area.edge_distance_deg(lat, lon) <= radius_deg]

@@ -18,6 +18,7 @@ Not covered: many runs in parallel (:mod:`~fathom.domains.shipping.stats._scale`
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,8 @@ import numpy as np
 from fathom.domains.shipping.areas import sea_areas
 from fathom.domains.shipping.areas import area_labels, missing_areas
 from fathom.domains.shipping.reader import NETCDF_LOCK, ShippingDataError, open_run
-from fathom.domains.shipping.reader import REQUIRED
+from fathom.domains.shipping.reader import REQUIRED, check_values
+from fathom.errors import FathomWarning
 from fathom.domains.shipping.stats._centres import areas_touched, find_centres
 from fathom.domains.shipping.stats._groups import Layout
 from fathom.domains.shipping.stats._summary import summaries
@@ -63,21 +65,26 @@ class StatsOptions:
                 f"{self.centre_window_deg}, {self.low_radius_deg}, {self.centre_depth_hpa}.")
 
 
-def compute_stats(source: Any, *, options: StatsOptions | None = None, **open_kwargs: Any) -> dict[str, Any]:
+def compute_stats(source: Any, *, options: StatsOptions | None = None, force: bool = False,
+                  **open_kwargs: Any) -> dict[str, Any]:
     """Statistics of one run per sea area, per step and per period (schema ``fathom.shipping.stats/1``).
 
     Args:
         source: a run folder, NetCDF file(s), a raw ``xr.Dataset``, or the canonical Dataset that
             :func:`open_run` returns.
         options: thresholds; see :class:`StatsOptions`.
+        force: use values that fail the reader's plausibility check for their units (each becomes a
+            :class:`~fathom.errors.FathomWarning` and a line of ``run.data_warnings``) instead of raising.
         **open_kwargs: passed to :func:`open_run` (``variables=``, ``accumulation=``, ``chunks=``).
+            Files are read without dask unless ``chunks=`` asks for it: one run fits in memory, and
+            a process computing one run need not import dask.
 
     Returns:
         A JSON-serialisable dict (see ``docs/shipping-stats.md``).
 
     Raises:
-        ShippingDataError: unreadable input, or a grid that misses areas (unless
-            ``options.allow_partial``).
+        ShippingDataError: unreadable input, values implausible for their units (unless
+            ``force``), or a grid that misses areas (unless ``options.allow_partial``).
     """
     # Files are opened, read and closed under one process-wide lock (see the reader's notes on
     # threads); the statistics run outside it, in parallel where the caller uses threads.
@@ -85,20 +92,46 @@ def compute_stats(source: Any, *, options: StatsOptions | None = None, **open_kw
         if _is_canonical(source) and not open_kwargs:
             loaded = _load(source)
         else:
-            with open_run(source, **open_kwargs) as ds:
-                loaded = _load(ds)
-    return _from_dataset(loaded, options or StatsOptions())
+            with open_run(source, **{"chunks": False, **open_kwargs}, check_ranges=False) as ds:
+                loaded = _load(ds)  # checked below, on the arrays in memory (no second read)
+            loaded.attrs["data_warnings"] = _forced(loaded, force)
+    result = _from_dataset(loaded, options or StatsOptions())
+    result["run"]["data_warnings"] = [*loaded.attrs.get("data_warnings", []), *_no_waves(loaded)]
+    return result
+
+
+def _forced(ds: xr.Dataset, force: bool) -> list[str]:
+    """The reader's plausibility check on the loaded arrays: raises, or (``force``) warns and lists."""
+    import warnings
+
+    names = list(map(str, ds.data_vars))
+    problems = check_values({n: ds[n].values for n in names}, {n: ds[n].attrs for n in names}, force=force)
+    for problem in problems:
+        warnings.warn(f"used anyway (force): {problem}", FathomWarning, stacklevel=3)
+    return [f"used anyway (force): {p}" for p in problems]
+
+
+def _no_waves(ds: xr.Dataset) -> list[str]:
+    """The loud note for a run without wave data (a missing wave file), whose sea state gets guessed."""
+    if "swh" in ds.data_vars:
+        return []
+    sources = ", ".join(str(s) for s in ds.attrs.get("sources", [])) or "the input"
+    return [f"no wave variable (swh) in {sources}: the statistics have no sea state, so the writer "
+            f"estimates it from the wind (WMO probable wave height of each Beaufort force). Add the "
+            f"run's wave file (e.g. wave.nc) to use the wave model's."]
 
 
 def _is_canonical(source: Any) -> bool:
-    import xarray as xr
-
-    return (isinstance(source, xr.Dataset) and set(REQUIRED) <= set(map(str, source.data_vars))
+    xr = sys.modules.get("xarray")  # no Dataset exists before xarray is imported: don't import it to check
+    return (xr is not None and isinstance(source, xr.Dataset)
+            and set(REQUIRED) <= set(map(str, source.data_vars))
             and {"time", "lat", "lon"} <= set(map(str, source.dims)))
 
 
 def _load(ds: xr.Dataset) -> xr.Dataset:
     """``ds`` with every array read into memory, in this thread."""
+    if "dask" not in sys.modules:  # then nothing is dask-backed: xarray reads in this thread
+        return ds.compute()
     import dask
 
     # A threaded compute (or, inside a dask.distributed task, the cluster) would hand the open

@@ -30,6 +30,7 @@ from typing import Any
 from fathom._manifest import atomic_write_text
 from fathom.domains.shipping.reader import ShippingDataError, run_files
 from fathom.domains.shipping.stats._compute import SCHEMA, StatsOptions, compute_stats
+from fathom.domains.shipping.stats._json import stats_json
 
 __all__ = ["compute_stats_many", "find_runs", "run_name"]
 
@@ -114,7 +115,7 @@ def compute_stats_many(runs: Sequence[Any], *, scheduler: str | None = None, wor
     def finish(i: int, result: dict[str, Any]) -> None:
         results[i] = result
         if out is not None and "error" not in result:
-            atomic_write_text(out / f"{names[i]}.json", json.dumps(result) + "\n")
+            atomic_write_text(out / f"{names[i]}.json", stats_json(result))
 
     with _progress(progress, len(runs), len(runs) - len(todo)) as advance:
 

@@ -6,6 +6,10 @@ sea-state classes by Hs, visibility classes, precipitation types, and how summar
 valid data are reported. Every quantity is computed for all (row, area) pairs at once through
 :class:`~fathom.domains.shipping.stats._groups.Layout`; :func:`summaries` returns a function that builds one ``S`` dict.
 
+The scales (knot, Beaufort bounds, compass points, sea-state and visibility bounds) are the
+vocabulary's own objects (``fathom.domains.shipping.vocab``), imported, never copied; only the
+precipitation thresholds below are the statistics' own.
+
 Not covered: loading data, gridding, pressure centres (:mod:`~fathom.domains.shipping.stats._centres`).
 """
 
@@ -17,16 +21,10 @@ from typing import Any
 import numpy as np
 
 from fathom.domains.shipping.stats._groups import Bool, Float, Layout
+from fathom.domains.shipping.vocab import BEAUFORT_KNOTS, KNOT_MS, POINTS, SEA_STATE_UPPER_M, VISIBILITY_LOWER_M
 
-__all__ = ["BEAUFORT_KT", "SEA_CLASSES", "SEA_STATE_M", "summaries"]
+__all__ = ["summaries"]
 
-KNOT_MS = 1852.0 / 3600.0
-BEAUFORT_KT = (0.0, 1.0, 4.0, 7.0, 11.0, 17.0, 22.0, 28.0, 34.0, 41.0, 48.0, 56.0, 64.0)
-"""Lower bound in knots of Beaufort forces 0..12."""
-SEA_STATE_M = (0.5, 1.25, 2.5, 4.0, 6.0, 9.0, 14.0)
-"""Upper bounds of Hs (m) of the first seven sea-state classes; phenomenal is >= 14 m."""
-SEA_CLASSES = ("smooth", "slight", "moderate", "rough", "very rough", "high", "very high", "phenomenal")
-DIR8 = ("N", "NE", "E", "SE", "S", "SW", "W", "NW")
 WET_MMH = 0.1
 """Precipitation rate (mm/h) from which a cell-hour counts as wet."""
 DRIZZLE_MMH = 0.5
@@ -35,8 +33,6 @@ THUNDER_MMH = 4.0
 """Convective rate (mm/h) from which a cell-hour counts as thundery."""
 SNOW_T2M_C = 1.0
 """Wet cell-hours at or below this 2 m temperature are snow."""
-VIS_M = (1000.0, 2.0 * 1852.0, 5.0 * 1852.0)
-"""Visibility thresholds: very poor < 1000 m, poor < 2 nm, moderate < 5 nm, good above."""
 _PRECIP_FLAGS = ("frac", "rain", "showers", "drizzle", "snow", "thunder")
 _WIND_Q = (0.10, 0.25, 0.50, 0.75, 0.90)
 
@@ -106,7 +102,7 @@ def _wind(u: Float, v: Float, layout: Layout) -> Part:
     q = _rounded(sel.percentiles(kt, _WIND_Q), 2)
     mx = _rounded(layout.maximum(kt, valid), 2)
     mean_kt = _rounded(sel.mean(kt), 2)
-    force = np.searchsorted(BEAUFORT_KT, sel.pick(kt), side="right") - 1
+    force = np.searchsorted(BEAUFORT_KNOTS, sel.pick(kt), side="right") - 1  # binned by the lower bounds
     bf = _rounded(_ratio(sel.categories_of(force, 13), n[..., None]), 4)
     uu, vv = sel.pick(u), sel.pick(v)
     sector = (np.floor(((270.0 - np.degrees(np.arctan2(vv, uu))) % 360.0 + 22.5) / 45.0) % 8).astype(np.intp)
@@ -125,7 +121,7 @@ def _wind(u: Float, v: Float, layout: Layout) -> Part:
         return {"wind": {
             "kt": kts,
             "beaufort": bf[row][a] if ok else None,
-            "dir8": dict(zip(DIR8, _ns(d8[row][a]), strict=True)),
+            "dir8": dict(zip(POINTS, _ns(d8[row][a]), strict=True)),
             "mean_dir_deg": _n(mean_dir[row][a]),
             "steadiness": _n(steady[row][a]),
             "cell_hours": int(n_l[row][a]),
@@ -141,7 +137,7 @@ def _sea(hs: Float, layout: Layout) -> Part:
     q = _rounded(sel.percentiles(hs, (0.1, 0.5, 0.9)), 2)
     mx = _rounded(layout.maximum(hs, valid), 2)
     mean = _rounded(sel.mean(hs), 2)
-    classes = _rounded(_ratio(sel.categories_of(np.searchsorted(SEA_STATE_M, sel.pick(hs), side="right"), 8),
+    classes = _rounded(_ratio(sel.categories_of(np.searchsorted(SEA_STATE_UPPER_M, sel.pick(hs), side="right"), 8),
                               n[..., None]), 4)
     n_l = n.tolist()
 
@@ -209,7 +205,8 @@ def _vis(vis: Float, layout: Layout) -> Part:
     valid = np.isfinite(vis)
     sel = layout.select(valid)
     n = sel.count
-    cls = np.searchsorted(VIS_M, sel.pick(vis), side="right")
+    # lt_1000m, lt_2nm, lt_5nm: strictly below each bound (very poor < 1000 m, poor < 2 nm, moderate < 5 nm)
+    cls = np.searchsorted(VISIBILITY_LOWER_M[1:], sel.pick(vis), side="right")
     cum = np.cumsum(sel.categories_of(cls, 4), axis=-1)
     shares = _rounded(_ratio(cum[..., :3], n[..., None]), 4)
     q = _rounded(sel.percentiles(vis, (0.1, 0.5)), 0)

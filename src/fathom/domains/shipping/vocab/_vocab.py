@@ -7,7 +7,10 @@ qualifier words, and the 31 sea-area names in broadcast order with their spellin
 
 Not covered: parsing or rendering text (``parse/_parser.py``, the writer); polygons of the areas.
 
-Figures come from ``docs/shipping-forecast.md`` §2 (Met Office glossary, WMO codes).
+Figures come from ``docs/shipping-forecast.md`` §2 (Met Office glossary, WMO codes). This is the one
+home of every scale: the statistics, writer, parser and scorer import these objects (a test checks
+they hold no copy of their own). The Douglas sea-state scale is the core's (:mod:`fathom._sea_state`,
+because ``fathom demo`` uses it and the core imports no domain) and is re-exported here unchanged.
 
 >>> POINT_DEGREES["SW"]
 225.0
@@ -24,6 +27,8 @@ Figures come from ``docs/shipping-forecast.md`` §2 (Met Office glossary, WMO co
 from __future__ import annotations
 
 import bisect
+
+from fathom._sea_state import SEA_STATE_UPPER_M, SEA_STATES
 
 __all__ = [
     "AREAS",
@@ -70,8 +75,8 @@ POINT_ADJECTIVES: dict[str, str] = {p: f"{word}erly" for p, word in POINT_NOUNS.
 """The adjective form ("Southwesterly 5 to 7")."""
 
 # ---------------------------------------------------------------- wind force
-KNOT_MS = 0.514444
-"""One knot in metres per second."""
+KNOT_MS = 1852.0 / 3600.0
+"""One knot in metres per second, exactly (one nautical mile, 1852 m, per hour)."""
 
 BEAUFORT_KNOTS: tuple[float, ...] = (0, 1, 4, 7, 11, 17, 22, 28, 34, 41, 48, 56, 64)
 """Lower bound in knots of Beaufort forces 0..12 (index = force)."""
@@ -105,17 +110,13 @@ def beaufort_from_knots(knots: float) -> int:
 
 
 def beaufort_from_ms(speed: float) -> int:
-    """Beaufort force of a wind speed in m/s (binned by the knot bounds, 1 kn = 0.514444 m/s)."""
+    """Beaufort force of a wind speed in m/s (binned by the knot bounds, 1 kn = 1852/3600 m/s)."""
     return beaufort_from_knots(speed / KNOT_MS)
 
 
 # ---------------------------------------------------------------- sea state
-SEA_STATES: tuple[str, ...] = (
-    "smooth", "slight", "moderate", "rough", "very rough", "high", "very high", "phenomenal")
-"""The 8 ordered sea-state classes (index = class)."""
-
-SEA_STATE_UPPER_M: tuple[float, ...] = (0.5, 1.25, 2.5, 4.0, 6.0, 9.0, 14.0)
-"""Exclusive upper bound of significant wave height (m) of each class but the last."""
+# SEA_STATES (the 8 ordered classes) and SEA_STATE_UPPER_M (exclusive upper bounds of Hs in m of each
+# class but the last) are imported above from the core's fathom._sea_state.
 
 
 def sea_state_class(hs_m: float) -> int:
@@ -125,6 +126,7 @@ def sea_state_class(hs_m: float) -> int:
 
 # ---------------------------------------------------------------- visibility
 NAUTICAL_MILE_M = 1852.0
+"""One nautical mile in metres."""
 
 VISIBILITY: tuple[str, ...] = ("very poor", "poor", "moderate", "good")
 """The 4 ordered visibility classes, worst first (index = class)."""

@@ -158,12 +158,39 @@ def _check(stats: Any) -> tuple[datetime, datetime, dict[str, Any]]:
     return start, end, areas
 
 
-def _usable(name: str, area: Any) -> str | None:
-    """Why an area cannot be written (no cells or no data), or None."""
+_NO_DATA = ("no cells", "wind", "precip")
+"""Quantities whose absence (listed in a summary's ``missing``) leaves an area nothing to write."""
+
+
+def _no_data(name: str, area: Any) -> str | None:
+    """Why a well-formed area has nothing to write (off a partial grid, no valid data), or None.
+
+    Such areas are skipped (listed in :attr:`Bulletin.skipped`); statistics that lack a period or a
+    key are an error instead (:func:`_broken`), since dropping the area would hide it.
+    """
     if isinstance(area, dict) and area.get("cells") == 0:
         return f"{name}: no grid cells"
-    problems = check_area_stats(area, f"areas.{name}")
-    return f"{name}: {problems[0]}" if problems else None
+    periods = area.get("periods") if isinstance(area, dict) else None
+    for period, s in periods.items() if isinstance(periods, dict) else ():
+        gone = [g for g in _NO_DATA if isinstance(s, dict) and g in (s.get("missing") or ())]
+        if gone:
+            return f"{name}: areas.{name}.periods.{period}: has no data for {gone[0]!r} (listed in 'missing')"
+    return None
+
+
+def _broken(areas: dict[str, Any]) -> None:
+    """Raise for every area whose statistics lack a period or a key the writer needs.
+
+    Raises:
+        DataError: one problem per missing period or key, each naming the area.
+    """
+    problems = [p for name in AREAS if name in areas and _no_data(name, areas[name]) is None
+                for p in check_area_stats(areas[name], f"areas.{name}")]
+    if problems:
+        names = sorted({p.where.split(".")[1] for p in problems if p.where.count(".") >= 1})
+        raise DataError(problems, title=f"statistics the writer cannot use: {', '.join(names)} lack periods or "
+                                        f"keys (an area is never left out silently; recompute the file with "
+                                        f"`fathom shipping stats`, or remove these areas from it)")
 
 
 def write_bulletin(stats: dict[str, Any], *, issued: datetime | str | None = None,
@@ -183,7 +210,8 @@ def write_bulletin(stats: dict[str, Any], *, issued: datetime | str | None = Non
         further, by closeness, while over ``word_limit``).
 
     Raises:
-        DataError: the statistics are not usable (every problem listed), or no area has data.
+        DataError: the statistics are not usable (every problem listed; an area whose periods or
+            keys are missing is one, never silently left out), or no area has data.
 
     >>> from fathom.domains.shipping.writer._samples import random_stats
     >>> b = write_bulletin(random_stats(0))
@@ -191,6 +219,7 @@ def write_bulletin(stats: dict[str, Any], *, issued: datetime | str | None = Non
     (True, 'The general synopsis at midnight')
     """
     start, end, areas = _check(stats)
+    _broken(areas)
     when = parse_time(issued) if isinstance(issued, str) else issued or start
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
@@ -198,7 +227,7 @@ def write_bulletin(stats: dict[str, Any], *, issued: datetime | str | None = Non
     warnings: list[GaleWarning] = []
     skipped: list[str] = []
     for name in (a for a in AREAS if a in areas):
-        reason = _usable(name, areas[name])
+        reason = _no_data(name, areas[name])
         if reason is not None:
             skipped.append(reason)
             continue

@@ -5,7 +5,8 @@ Covers: naming a position ("Rockall", "200 miles west of Bailey", "just north of
 and 8-point compass words. A point inside a sea area's straight polygon (the package's
 ``sea_areas.json``) takes the area's name; otherwise a land or sea place whose circle holds it
 (:data:`PLACES`, Fathom's own gazetteer); otherwise its distance from the nearest area's edge
-(rounded to 50 miles, "just" under 50) and its bearing from that area's centre.
+(rounded to 50 miles, "just" under 50) and its bearing from that area's centre. The polygon tests
+are the sea-area type's own (:meth:`SeaArea.contains`, :meth:`SeaArea.edge_distance_deg`).
 
 Not covered: tracking centres and the synopsis sentences (``writer/_synopsis.py``).
 
@@ -90,27 +91,9 @@ def compass_point(degrees: float) -> str:
     return POINTS[int(math.floor((degrees % 360.0) / 45.0 + 0.5)) % 8]
 
 
-def _inside(lon: float, lat: float, vertices: tuple[tuple[float, float], ...]) -> bool:
-    odd = False
-    n = len(vertices)
-    for i in range(n):
-        (ax, ay), (bx, by) = vertices[i], vertices[(i + 1) % n]
-        if (ay > lat) != (by > lat) and lon < ax + (lat - ay) * (bx - ax) / (by - ay):
-            odd = not odd
-    return odd
-
-
 def _edge_distance_nm(lat: float, lon: float, area: SeaArea) -> float:
-    """Distance to the nearest edge of the straight polygon (local flat projection)."""
-    scale = math.cos(math.radians(lat))
-    best = math.inf
-    for (ax, ay), (bx, by) in area.edges:
-        ax_, bx_, px = ax * scale, bx * scale, lon * scale
-        dx, dy = bx_ - ax_, by - ay
-        den = dx * dx + dy * dy
-        t = 0.0 if den == 0 else min(1.0, max(0.0, ((px - ax_) * dx + (lat - ay) * dy) / den))
-        best = min(best, math.hypot(px - ax_ - t * dx, lat - ay - t * dy) * 60.0)
-    return best
+    """Distance to the nearest edge of the straight polygon (local flat projection; 1 deg = 60 nm)."""
+    return area.edge_distance_deg(lat, lon) * 60.0
 
 
 @cache
@@ -125,7 +108,7 @@ def locate_area(lat: float, lon: float) -> str | None:
     ('Viking', None)
     """
     for area in _areas():
-        if _inside(lon, lat, area.vertices):
+        if area.contains(lat, lon):
             return area.name
     return None
 
@@ -137,7 +120,7 @@ def near_areas(lat: float, lon: float, radius_nm: float) -> list[str]:
     ['Viking']
     """
     return [a.name for a in _areas()
-            if _inside(lon, lat, a.vertices) or _edge_distance_nm(lat, lon, a) <= radius_nm]
+            if a.contains(lat, lon) or _edge_distance_nm(lat, lon, a) <= radius_nm]
 
 
 def _place(lat: float, lon: float) -> str | None:
