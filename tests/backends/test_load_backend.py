@@ -17,8 +17,8 @@ def test_public_api_is_pinned() -> None:
     assert sorted(fathom.backends.__all__) == [
         "BACKENDS", "Backend", "ChatRequest", "Completion", "GenerateSummary", "OpenAIHTTPBackend",
         "ParsedToolCalls", "Sampling", "TransformersBackend", "check_prompt_file", "completion_from_text",
-        "completion_record", "example_id", "generate_file", "load_backend", "parse_tool_calls", "parse_tool_calls_detailed",
-        "prompt_messages"]
+        "completion_record", "example_id", "generate_file", "load_backend", "parse_tool_calls",
+        "parse_tool_calls_detailed", "prompt_messages"]
     for name in fathom.backends.__all__:
         assert getattr(fathom.backends, name) is not None
 

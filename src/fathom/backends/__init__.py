@@ -15,12 +15,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fathom.backends._files import (GenerateSummary, check_prompt_file, completion_record, example_id, generate_file,
-                                    prompt_messages)
+from fathom.backends._files import (
+    GenerateSummary,
+    check_prompt_file,
+    completion_record,
+    example_id,
+    generate_file,
+    prompt_messages,
+)
 from fathom.backends._load import BACKENDS, load_backend
 from fathom.backends._protocol import Backend, ChatRequest, Completion, Sampling
-from fathom.backends._toolcalls import (ParsedToolCalls, completion_from_text, parse_tool_calls,
-                                        parse_tool_calls_detailed)
+from fathom.backends._toolcalls import (
+    ParsedToolCalls,
+    completion_from_text,
+    parse_tool_calls,
+    parse_tool_calls_detailed,
+)
 
 if TYPE_CHECKING:
     from fathom.backends._http import OpenAIHTTPBackend

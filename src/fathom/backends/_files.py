@@ -97,14 +97,14 @@ def _example_problem(example: dict[str, Any]) -> str | None:
 
 def _requests(examples: list[dict[str, Any]], lines: list[int], path: Path,
               sampling: Sampling) -> list[ChatRequest]:
-    problems = [Problem(f"{path}:{line}", problem) for example, line in zip(examples, lines)
+    problems = [Problem(f"{path}:{line}", problem) for example, line in zip(examples, lines, strict=True)
                 if (problem := _example_problem(example))]
     if problems:
         raise DataError(problems, title=f"{path} has examples that cannot be prompted")
     seeds = [None if sampling.seed is None else sampling.seed + i for i in range(len(examples))]
     return [ChatRequest(messages=prompt_messages(example), tools=example.get("tools") or None,
                         sampling=replace(sampling, seed=seed))
-            for example, seed in zip(examples, seeds)]
+            for example, seed in zip(examples, seeds, strict=True)]
 
 
 def check_prompt_file(data: str | os.PathLike[str]) -> None:
@@ -136,7 +136,8 @@ def generate_file(backend: Backend, data: str | os.PathLike[str], out: str | os.
     start = time.perf_counter()
     completions = backend.generate(requests)
     seconds = time.perf_counter() - start
-    records = [completion_record(example_id(e, line), c) for e, line, c in zip(examples, lines, completions)]
+    records = [completion_record(example_id(e, line), c)
+               for e, line, c in zip(examples, lines, completions, strict=True)]
     write_jsonl(out, records)
     reasons: dict[str, int] = {}
     for c in completions:

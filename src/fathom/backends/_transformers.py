@@ -110,7 +110,7 @@ class TransformersBackend:
                 for start in range(0, len(order), self.batch_size):
                     chunk = order[start:start + self.batch_size]
                     done = self._generate_batch([prompts[i] for i in chunk], [requests[i] for i in chunk])
-                    for i, completion in zip(chunk, done):
+                    for i, completion in zip(chunk, done, strict=True):
                         results[i] = completion
                     advance(len(chunk))
         return [c for c in results if c is not None]
@@ -135,7 +135,7 @@ class TransformersBackend:
                                       logits_processor=LogitsProcessorList([RowSampler(settings, device)]),
                                       stopping_criteria=StoppingCriteriaList([stopper]))
         completions = []
-        for row, (prompt, sampling) in enumerate(zip(prompts, settings)):
+        for row, (prompt, sampling) in enumerate(zip(prompts, settings, strict=True)):
             count = stopper.counts[row] or out.shape[1] - width
             ids = out[row, width:width + count].tolist()
             if stopper.ended_on_eos[row]:

@@ -62,7 +62,8 @@ def train() -> None:
 @_opt("seed", int)
 @_opt("device", str)
 @_opt("dtype", str)
-@click.option("--gradient-checkpointing/--no-gradient-checkpointing", default=None, help=_HELP["gradient_checkpointing"])
+@click.option("--gradient-checkpointing/--no-gradient-checkpointing", default=None,
+              help=_HELP["gradient_checkpointing"])
 @click.option("--loss-positions-only/--all-positions", default=True, show_default=True,
               help=_HELP["loss_positions_only"])
 @click.option("--group-by-length/--no-group-by-length", default=True, show_default=True,

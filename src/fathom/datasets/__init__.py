@@ -31,8 +31,15 @@ from fathom.datasets._nova_rules import validate_nova
 from fathom.datasets._openai import from_openai, to_openai
 from fathom.datasets._schema import validate_example
 from fathom.datasets._sharegpt import from_sharegpt, to_sharegpt
-from fathom.datasets._split import (LeakageReport, LeakedPrompt, SplitResult, leakage_report, parse_ratios,
-                                   split_examples, split_file)
+from fathom.datasets._split import (
+                                   LeakageReport,
+                                   LeakedPrompt,
+                                   SplitResult,
+                                   leakage_report,
+                                   parse_ratios,
+                                   split_examples,
+                                   split_file,
+)
 
 __all__ = [
     "FORMATS",

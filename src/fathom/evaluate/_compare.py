@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ def _load(run: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     return json.loads(summary_path.read_text()), {str(r["id"]): r for r in read_jsonl(results_path)}
 
 
-def compare_runs(runs: list[str | Path], out: str | Path | None = None, *, names: list[str] | None = None,
+def compare_runs(runs: Sequence[str | Path], out: str | Path | None = None, *, names: list[str] | None = None,
                  seed: int = 0) -> dict[str, Any]:
     """Compare runs on the examples they share; differences are against the first run.
 

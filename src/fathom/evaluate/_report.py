@@ -16,13 +16,17 @@ if TYPE_CHECKING:
 
 __all__ = ["html_page", "img_tag", "write_report"]
 
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
-h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;width:100%;font-size:.85rem}td,th{border:1px solid #ddd;padding:.3rem .5rem;vertical-align:top;text-align:left}
-th{background:#f3f5f8}pre{white-space:pre-wrap;margin:0;font-size:.8rem}.num{text-align:right;font-variant-numeric:tabular-nums}
-img{max-width:100%;height:auto}.muted{color:#666;font-size:.85rem}
-"""
+_CSS = (
+    "\n"
+    "body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#222;"
+    "padding:0 1rem}\n"
+    "h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd}\n"
+    "table{border-collapse:collapse;width:100%;font-size:.85rem}"
+    "td,th{border:1px solid #ddd;padding:.3rem .5rem;vertical-align:top;text-align:left}\n"
+    "th{background:#f3f5f8}pre{white-space:pre-wrap;margin:0;font-size:.8rem}"
+    ".num{text-align:right;font-variant-numeric:tabular-nums}\n"
+    "img{max-width:100%;height:auto}.muted{color:#666;font-size:.85rem}\n"
+)
 
 
 def img_tag(png: bytes, alt: str) -> str:

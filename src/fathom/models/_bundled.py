@@ -85,7 +85,8 @@ def bundled_dir(name: str, *, quiet: bool = False) -> Path:
     with console.status(f"Converting bundled model {name} from GGUF to safetensors (once)..."):
         tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        model.hf_quantizer = None
+        # transformers sets hf_quantizer on the instance; torch types Module.__setattr__ for tensors and modules only
+        model.hf_quantizer = None  # type: ignore[assignment]
         if hasattr(model.config, "quantization_config"):
             del model.config.quantization_config
         model.config.name_or_path = BUNDLED[name].hub_id

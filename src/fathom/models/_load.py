@@ -55,7 +55,8 @@ def load_tokenizer(spec: str | ModelSpec) -> PreTrainedTokenizerBase:
     tokenizer = AutoTokenizer.from_pretrained(source)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    return ensure_tool_template(tokenizer)
+    ensure_tool_template(tokenizer)  # in place: it returns the same tokenizer, typed Any
+    return tokenizer
 
 
 def load_model(spec: str | ModelSpec, *, device: str | None = None, dtype: str | None = None,

@@ -78,7 +78,9 @@ def prepare_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     >>> prepare_messages([{"role": "assistant", "content": None, "tool_calls": [
     ...     {"id": "1", "type": "function", "function": {"name": "f", "arguments": '{"x": 1}'}}]}])[0]
-    {'role': 'assistant', 'content': '', 'tool_calls': [{'id': '1', 'type': 'function', 'function': {'name': 'f', 'arguments': {'x': 1}}}]}
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'role': 'assistant', 'content': '',
+     'tool_calls': [{'id': '1', 'type': 'function', 'function': {'name': 'f', 'arguments': {'x': 1}}}]}
     """
     out = copy.deepcopy(messages)
     for message in out:

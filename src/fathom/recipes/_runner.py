@@ -52,7 +52,8 @@ def _path_signature(value: Any) -> str | None:
     path = Path(value)
     try:
         if path.is_file():
-            return file_sha256(path) if path.stat().st_size < 256 << 20 else f"{path.stat().st_size}:{path.stat().st_mtime_ns}"
+            return (file_sha256(path) if path.stat().st_size < 256 << 20
+                    else f"{path.stat().st_size}:{path.stat().st_mtime_ns}")
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file())
             return hashlib.sha256("".join(f"{p.relative_to(path)}:{p.stat().st_size}:{p.stat().st_mtime_ns};"
@@ -72,9 +73,10 @@ def _fingerprint(uses: str, params: dict[str, Any], raw_params: dict[str, Any],
 
 def _read_manifest(stage_dir: Path) -> dict[str, Any] | None:
     try:
-        return json.loads((stage_dir / "manifest.json").read_text())
+        manifest: dict[str, Any] | None = json.loads((stage_dir / "manifest.json").read_text())
     except (OSError, json.JSONDecodeError):
         return None
+    return manifest
 
 
 def run_recipe(recipe: Recipe, *, from_stage: str | None = None, runs_dir: str | Path | None = None,
@@ -100,7 +102,7 @@ def run_recipe(recipe: Recipe, *, from_stage: str | None = None, runs_dir: str |
         fingerprint = _fingerprint(spec.uses, params, spec.params, upstream, recipe.seed)
         previous = _read_manifest(stage_dir)
         done = previous is not None and previous.get("status") == "complete"
-        if done and not forcing and previous.get("fingerprint") == fingerprint:
+        if done and not forcing and previous is not None and previous.get("fingerprint") == fingerprint:
             outputs[spec.name] = previous.get("outputs", {})
             fingerprints[spec.name] = fingerprint
             outcomes.append(StageOutcome(spec.name, "skipped", 0.0, outputs[spec.name]))

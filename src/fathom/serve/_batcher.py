@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from fathom.backends import Backend, ChatRequest, Completion
 from fathom.errors import BackendError, ConfigError
 
-__all__ = ["Batcher", "BatchStats"]
+__all__ = ["BatchStats", "Batcher"]
 
 
 @dataclass
@@ -128,7 +128,9 @@ class Batcher:
                 for item in live:
                     self._generate_one(item)
             return
-        for (_, future), completion in zip(live, completions):
+        # one completion per request (the Backend contract); not strict=True: a ValueError here would
+        # end the worker thread and leave every later request waiting
+        for (_, future), completion in zip(live, completions, strict=False):
             future.set_result(completion)
 
     def _generate_one(self, item: _Item) -> None:

@@ -29,8 +29,15 @@ from fathom.train._loss import sft_trainer_class
 from fathom.train._plot import plot_losses
 from fathom.train._result import SFTResult
 from fathom.train._run_dir import CHECKPOINTS, RESULT_FILE, start_run
-from fathom.train._setup import (base_spec, check_model, load_for_training, lora_config, quiet_libraries, sft_config,
-                                 use_checkpointing)
+from fathom.train._setup import (
+    base_spec,
+    check_model,
+    load_for_training,
+    lora_config,
+    quiet_libraries,
+    sft_config,
+    use_checkpointing,
+)
 
 __all__ = ["train_sft"]
 

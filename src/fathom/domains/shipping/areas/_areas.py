@@ -16,6 +16,7 @@ Not covered: putting the areas on a model grid (:mod:`~fathom.domains.shipping.a
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from dataclasses import dataclass
@@ -129,7 +130,7 @@ def _load() -> tuple[tuple[SeaArea, ...], tuple[Segment, ...]]:
     barriers: list[Segment] = []
     for b in raw.get("barriers_lonlat", []):
         pts = [(float(x), float(y)) for x, y in b["vertices_lonlat"]]
-        barriers.extend(zip(pts[:-1], pts[1:], strict=True))
+        barriers.extend(itertools.pairwise(pts))
     return areas, tuple(barriers)
 
 

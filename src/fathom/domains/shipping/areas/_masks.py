@@ -13,7 +13,10 @@ Covers the gridding recipe of ``docs/shipping-forecast.md`` §6 (Fathom conventi
 
 Without a land mask there is no coast: the coast edges become barriers as well, so the areas are
 the straight polygons plus the slivers between neighbours, and land inside them is counted as sea.
-The result is cached per grid (coordinates and land mask), at most eight grids.
+The result is cached per grid (coordinates and land mask): in memory, at most eight grids, and on
+disk under ``$FATHOM_HOME/cache/area-labels/`` (one small ``.npy`` per grid, named by a digest of
+the grid and of the code and corners that made it, so a change to either makes a new entry), since
+gridding a 0.1-degree run costs more than half a second, most of it importing SciPy's graph code.
 
 Labels are ``int16``: ``-1`` for no area, ``k`` for ``sea_areas()[k]`` (broadcast order - 1).
 
@@ -24,11 +27,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from fathom._files import atomic_write_bytes
+from fathom._home import fathom_home
 from fathom.domains.shipping.areas._areas import SeaArea, outer_limits, sea_areas
 
 if TYPE_CHECKING:
@@ -109,9 +115,54 @@ def _labels_cached(key: _GridKey) -> NDArray[np.int16]:
     if key.land is not None:
         bits = np.unpackbits(np.frombuffer(key.land, dtype=np.uint8), count=lat.size * lon.size)
         land = bits.reshape(lat.size, lon.size).astype(bool)
-    labels = _compute_labels(lat, lon, land)
+    path = _disk_path(key)
+    labels = _read_labels(path, (lat.size, lon.size))
+    if labels is None:
+        labels = _compute_labels(lat, lon, land)
+        _write_labels(path, labels)
     labels.setflags(write=False)
     return labels
+
+
+@cache
+def _code_digest() -> str:
+    """Digest of what the labels depend on besides the grid: this code, the areas code, the corners."""
+    here = Path(__file__).parent
+    h = hashlib.sha1()
+    for name in ("_masks.py", "_areas.py", "sea_areas.json"):
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _disk_path(key: _GridKey) -> Path:
+    return fathom_home() / "cache" / "area-labels" / f"{key.digest}-{_code_digest()}.npy"
+
+
+def _read_labels(path: Path, shape: tuple[int, int]) -> NDArray[np.int16] | None:
+    """The cached labels, or None when absent or unreadable (then they are computed again)."""
+    try:
+        labels = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    ok = labels.shape == shape and labels.dtype == np.int16
+    return labels if ok else None
+
+
+def _write_labels(path: Path, labels: NDArray[np.int16]) -> None:
+    """Keep the labels for the next process; a cache that cannot be written only costs time (warned)."""
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, labels, allow_pickle=False)
+    try:
+        atomic_write_bytes(path, buf.getvalue())
+    except OSError as exc:
+        import warnings
+
+        from fathom.errors import FathomWarning
+
+        warnings.warn(f"could not cache the area labels in {path.parent} ({exc}); they will be computed "
+                      f"again next time (set FATHOM_HOME to a writable folder)", FathomWarning, stacklevel=4)
 
 
 def _compute_labels(lat: NDArray[np.float64], lon: NDArray[np.float64],

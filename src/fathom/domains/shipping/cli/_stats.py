@@ -1,7 +1,13 @@
-"""``fathom shipping stats RUN... [--out PATH]``: sea-area statistics of model runs (thin layer)."""
+"""``fathom shipping stats RUN... [--out PATH]``: sea-area statistics of model runs (thin layer).
+
+One run is read without dask, and this process keeps dask out altogether (:func:`keep_dask_out`):
+xarray imports ``dask.array`` (about half a second) the first time it builds an array whenever dask
+is installed, although nothing here is dask-backed. Several runs use dask as before.
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +46,14 @@ def stats(runs: tuple[Path, ...], out: Path | None, scheduler: str | None, worke
     NetCDF files that together form one run (atmosphere.nc wave.nc).
     """
     from fathom._manifest import atomic_write_text
-    from fathom.domains.shipping.stats import compute_stats_many, find_runs, run_name
-    from fathom.domains.shipping.stats import StatsOptions, compute_stats, stats_json
+    from fathom.domains.shipping.stats import (
+        StatsOptions,
+        compute_stats,
+        compute_stats_many,
+        find_runs,
+        run_name,
+        stats_json,
+    )
 
     variables = _parse_vars(var)
     options = StatsOptions(first_hours=first_hours, allow_partial=allow_partial)
@@ -49,6 +61,7 @@ def stats(runs: tuple[Path, ...], out: Path | None, scheduler: str | None, worke
     quiet_forced_warnings()
     found = find_runs(runs)
     if len(found) == 1:
+        keep_dask_out()
         result = compute_stats(found[0], options=options, **kwargs)
         text = stats_json(result, indent=True)
         if out is None:
@@ -69,6 +82,16 @@ def stats(runs: tuple[Path, ...], out: Path | None, scheduler: str | None, worke
     click.echo(f"wrote {out}: {len(results)} runs ({', '.join(run_name(f) for f in found[:3])}"
                f"{', ...' if len(found) > 3 else ''})", err=True)
     echo_data_warnings(results, [run_name(f) for f in found])
+
+
+def keep_dask_out() -> None:
+    """Make ``import dask`` fail in this process (so xarray sees no dask), unless it is imported already.
+
+    Only for a command process that computes one run in memory and exits: xarray caches "dask is
+    absent", so a later dask-backed Dataset in the same process would not be recognised.
+    """
+    if "dask" not in sys.modules:
+        sys.modules["dask"] = None  # type: ignore[assignment]  # Python's documented way to block an import
 
 
 def quiet_forced_warnings() -> None:

@@ -45,8 +45,7 @@ def write(runs: tuple[Path, ...], stats_file: Path | None, as_json: bool, issued
     RUN is a run folder (every *.nc in it) or NetCDF files that together form one run; their
     statistics are computed first. With --stats, no NetCDF is needed.
     """
-    from fathom.domains.shipping.writer import parse_time
-    from fathom.domains.shipping.writer import write_bulletin
+    from fathom.domains.shipping.writer import parse_time, write_bulletin
 
     if bool(runs) == bool(stats_file):
         raise click.UsageError("Give either RUN (a run folder or NetCDF files) or --stats FILE.")

@@ -8,10 +8,10 @@ writing the area texts. Not covered: training or generation themselves (``fathom
 
 from __future__ import annotations
 
-from fathom.domains.shipping.lm._prompt import area_messages, area_prompt
 from fathom.domains.shipping.lm._forecast import forecast_bulletin
-from fathom.domains.shipping.lm._stage import build_dataset_stage, examples_from_stats
+from fathom.domains.shipping.lm._prompt import area_messages, area_prompt
 from fathom.domains.shipping.lm._report import shipping_report_stage
+from fathom.domains.shipping.lm._stage import build_dataset_stage, examples_from_stats
 
 __all__ = [
     "area_messages", "area_prompt", "build_dataset_stage", "examples_from_stats",

@@ -1,9 +1,9 @@
 """Whole bulletins with a language model writing the area texts (``fathom shipping forecast``).
 
-For one model run: statistics -> one prompt per sea area (:mod:`~fathom.domains.shipping.lm._prompt`) -> the model's area
-texts (one batched generation) -> each text parsed. An area whose text does not parse (a missing
-field or an unknown phrase) falls back to the rule-based writer, and the bulletin says which
-areas did. Gale warnings, the synopsis and the grouping of identical neighbours in broadcast order
+For one model run: statistics -> one prompt per sea area (:mod:`~fathom.domains.shipping.lm._prompt`)
+-> the model's area texts (one batched generation) -> each text parsed. An area whose text does not
+parse (a missing field or an unknown phrase) falls back to the rule-based writer, and the bulletin
+says which areas did. Gale warnings, the synopsis and the grouping of identical neighbours in broadcast order
 come from the same code as the rule-based bulletin, so the result is always a valid bulletin;
 area texts are re-worded from the parsed fields in the writer's canonical phrasing.
 """
@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fathom.backends import Backend, ChatRequest, Sampling
-from fathom.domains.shipping.parse import parse_area_body
 from fathom.domains.shipping.lm._prompt import area_messages
-from fathom.domains.shipping.writer import WrittenArea, write_area
-from fathom.domains.shipping.writer import Bulletin, write_bulletin
+from fathom.domains.shipping.parse import parse_area_body
+from fathom.domains.shipping.writer import Bulletin, WrittenArea, write_area, write_bulletin
 
 __all__ = ["ModelBulletin", "forecast_bulletin"]
 

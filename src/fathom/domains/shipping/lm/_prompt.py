@@ -30,8 +30,7 @@ from __future__ import annotations
 from typing import Any
 
 from fathom.domains.shipping.vocab import POINTS, VISIBILITY
-from fathom.domains.shipping.writer import ranged_values
-from fathom.domains.shipping.writer import beaufort_dist, force_value, sea_dist, sea_value, vis_dist
+from fathom.domains.shipping.writer import beaufort_dist, force_value, ranged_values, sea_dist, sea_value, vis_dist
 
 __all__ = ["SYSTEM_PROMPT", "area_messages", "area_prompt"]
 
@@ -42,7 +41,7 @@ _WET_TYPES = ("rain", "showers", "drizzle", "snow", "thunder")
 
 
 def _pct(x: float) -> int:
-    return int(round(100 * float(x)))
+    return round(100 * float(x))
 
 
 def _shares(pairs: list[tuple[str, float]], minimum: float = 0.05, most: int = 4) -> str:

@@ -39,8 +39,9 @@ def model_accuracy(results: list[dict[str, Any]]) -> dict[str, Any]:
     ok = [bool(r["gates"].get("parses", True)) for r in results]
     per_field: dict[str, dict[str, float]] = {}
     for field in FIELD_NAMES:
-        tol = sum(r["components"].get(field, 0.0) for r, good in zip(results, ok) if good) / n
-        strict = sum(r["components"].get(f"strict_{field}", 0.0) for r, good in zip(results, ok) if good) / n
+        tol = sum(r["components"].get(field, 0.0) for r, good in zip(results, ok, strict=True) if good) / n
+        strict = sum(r["components"].get(f"strict_{field}", 0.0)
+                     for r, good in zip(results, ok, strict=True) if good) / n
         per_field[field] = {"tolerant": round(tol, 4), "strict": round(strict, 4)}
     return {"tolerant": round(sum(v["tolerant"] for v in per_field.values()) / len(per_field), 4),
             "strict": round(sum(v["strict"] for v in per_field.values()) / len(per_field), 4),
@@ -124,27 +125,32 @@ def shipping_report_stage(ctx: StageContext, evals: list[str], names: list[str] 
 
     labels = names or [Path(e).name for e in evals]
     if len(labels) != len(evals):
-        raise DomainError(f"names has {len(labels)} entries for {len(evals)} evaluations; give one name per evaluation.")
+        raise DomainError(f"names has {len(labels)} entries for {len(evals)} evaluations; "
+                          f"give one name per evaluation.")
     results = [read_jsonl(Path(e) / "results.jsonl") for e in evals]
     models = {label: model_accuracy(rows) for label, rows in zip(labels, results, strict=True)}
     summary: dict[str, Any] = {"models": models, "timings_s": _timings(ctx.out_dir.parent)}
     if data:
         summary["data"] = {"sizes": data.get("sizes"), "days": data.get("days")}
     if len(labels) > 1:
-        summary["gain_tolerant_points"] = round(100 * (models[labels[-1]]["tolerant"] - models[labels[0]]["tolerant"]), 1)
+        summary["gain_tolerant_points"] = round(100 * (models[labels[-1]]["tolerant"]
+                                                       - models[labels[0]]["tolerant"]), 1)
     atomic_write_text(ctx.out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     png = _per_field_png(models)
     (ctx.out_dir / "per_field.png").write_bytes(png)
 
     parts = ["<p class=muted>References on synthetic runs come from Fathom's rule-based writer; with an archive "
              "of issued bulletins they are the forecasters' own. Tolerant: direction within 45°, force within "
-             "1 Beaufort at both ends, sea state and visibility within one class, weather by the overlap (F1) of its types. Strict: exact."
+             "1 Beaufort at both ends, sea state and visibility within one class, weather by the overlap (F1) "
+             "of its types. Strict: exact."
              "</p><table><tr><th>model</th><th>tolerant</th><th>strict</th><th>parses</th><th>n</th>"
              + "".join(f"<th>{html.escape(f)}<br>(tol / strict)</th>" for f in FIELD_NAMES) + "</tr>"]
     for label, m in models.items():
         parts.append(f"<tr><td>{html.escape(label)}</td><td class=num>{m['tolerant']:.1%}</td>"
-                     f"<td class=num>{m['strict']:.1%}</td><td class=num>{m['parse_rate']:.0%}</td><td class=num>{m['n']}</td>"
-                     + "".join(f"<td class=num>{m['per_field'][f]['tolerant']:.0%} / {m['per_field'][f]['strict']:.0%}</td>"
+                     f"<td class=num>{m['strict']:.1%}</td><td class=num>{m['parse_rate']:.0%}</td>"
+                     f"<td class=num>{m['n']}</td>"
+                     + "".join(f"<td class=num>{m['per_field'][f]['tolerant']:.0%} / "
+                               f"{m['per_field'][f]['strict']:.0%}</td>"
                                for f in FIELD_NAMES) + "</tr>")
     parts.append("</table>" + img_tag(png, "per-field accuracy"))
     plot = Path(sft) / "model" / "loss.png" if sft else None
@@ -161,5 +167,6 @@ def shipping_report_stage(ctx: StageContext, evals: list[str], names: list[str] 
         parts.append(f"<p class=muted>data: {html.escape(json.dumps(summary['data']))}</p>")
     report = ctx.out_dir / "report.html"
     atomic_write_text(report, html_page("Shipping Forecast: base vs fine-tuned", "".join(parts)))
-    return {"report": str(report), "summary": str(ctx.out_dir / "summary.json"), "png": str(ctx.out_dir / "per_field.png"),
+    return {"report": str(report), "summary": str(ctx.out_dir / "summary.json"),
+            "png": str(ctx.out_dir / "per_field.png"),
             **{f"{label}_tolerant": m["tolerant"] for label, m in models.items()}}

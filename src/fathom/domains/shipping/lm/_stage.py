@@ -87,10 +87,11 @@ def _split_by_day(examples: list[dict[str, Any]], val_days: int, test_days: int)
     days = sorted({e["meta"]["source"] for e in examples})
     if len(days) < val_days + test_days + 1:
         raise DomainError(f"{len(days)} days of runs cannot make {test_days} test day(s), {val_days} validation "
-                          f"day(s) and at least one training day; use more days (e.g. days: {val_days + test_days + 4}).")
+                          f"day(s) and at least one training day; use more days "
+                          f"(e.g. days: {val_days + test_days + 4}).")
     test = set(days[len(days) - test_days:])
     val = set(days[len(days) - test_days - val_days:len(days) - test_days])
-    split = {"train": [], "val": [], "test": []}
+    split: dict[str, list[dict[str, Any]]] = {"train": [], "val": [], "test": []}
     for e in examples:
         day = e["meta"]["source"]
         split["test" if day in test else "val" if day in val else "train"].append(e)

@@ -11,7 +11,7 @@ Not covered: writing files (``nwp._write``); the physics itself (``nwp._weather`
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -79,7 +79,7 @@ def _check(start: datetime, seed: int, hours: int) -> datetime:
         raise DomainError("cannot generate a synthetic run: " + "; ".join(problems)
                           + ". Example: generate_run(datetime(2025, 1, 1, 0), seed=0, hours=24).")
     if start.tzinfo is not None:
-        start = start.astimezone(timezone.utc).replace(tzinfo=None)
+        start = start.astimezone(UTC).replace(tzinfo=None)
     return start
 
 

@@ -19,7 +19,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 import numpy as np
@@ -27,7 +27,7 @@ import numpy as np
 __all__ = ["EPOCH", "PressureSystem", "background_pressure", "hours_since_epoch", "systems",
            "winter_index"]
 
-EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 """Time zero of the generator's clock."""
 
 _YEAR_H = 365.2425 * 24
@@ -40,7 +40,7 @@ _LOOKBACK = {"low": 6, "high": 11}
 def hours_since_epoch(when: datetime) -> float:
     """Hours from 2000-01-01T00Z to ``when`` (naive datetimes are taken as UTC)."""
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return (when - EPOCH).total_seconds() / 3600.0
 
 

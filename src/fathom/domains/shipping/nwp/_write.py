@@ -17,7 +17,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,7 +65,7 @@ def run_starts(start: datetime, days: int, runs_per_day: int = 2) -> list[dateti
     if problems:
         raise DomainError("cannot plan synthetic runs: " + "; ".join(problems) + ".")
     if start.tzinfo is not None:
-        start = start.astimezone(timezone.utc).replace(tzinfo=None)
+        start = start.astimezone(UTC).replace(tzinfo=None)
     day0 = start.replace(hour=0, minute=0, second=0, microsecond=0)
     step = 24 // runs_per_day
     return [day0 + timedelta(days=d, hours=k * step) for d in range(days) for k in range(runs_per_day)]

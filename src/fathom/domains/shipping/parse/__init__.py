@@ -7,10 +7,13 @@ whole bulletin, and reading forecasts from text, JSON Lines and JSON files. Not 
 
 from __future__ import annotations
 
-from fathom.domains.shipping.parse._parser import (
-    expand_names, parse_area_body, parse_area_text, parse_bulletin,
-)
 from fathom.domains.shipping.parse._io import read_forecasts
+from fathom.domains.shipping.parse._parser import (
+    expand_names,
+    parse_area_body,
+    parse_area_text,
+    parse_bulletin,
+)
 from fathom.domains.shipping.parse._periods import combine_periods
 
 __all__ = [

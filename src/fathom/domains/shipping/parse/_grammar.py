@@ -27,6 +27,9 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from fathom.domains.shipping.parse._lexer import Tok, tokenize
+from fathom.domains.shipping.parse._periods import Item as _Item
+from fathom.domains.shipping.parse._periods import assign, combine_periods, inherit_nouns
 from fathom.domains.shipping.vocab import (
     Direction,
     Force,
@@ -36,9 +39,6 @@ from fathom.domains.shipping.vocab import (
     Slot,
     Visibility,
 )
-from fathom.domains.shipping.parse._lexer import Tok, tokenize
-from fathom.domains.shipping.parse._periods import Item as _Item
-from fathom.domains.shipping.parse._periods import assign, combine_periods, inherit_nouns
 
 __all__ = ["ICING_RE", "TRACKS", "parse_field", "parse_icing"]
 
@@ -165,9 +165,7 @@ class _FieldParser:
             if kind == "wx":
                 types |= self.toks[self.i].value
                 self.i += 1
-            elif kind == "occadj":
-                self.i += 1
-            elif kind in ("or", "and") and self._kind(1) in ("wx", "occadj"):
+            elif kind == "occadj" or (kind in ("or", "and") and self._kind(1) in ("wx", "occadj")):
                 self.i += 1
             else:
                 break
@@ -181,18 +179,16 @@ class _FieldParser:
         while True:
             kind = self._kind()
             tok = self._peek()
-            if kind in _PLACE_KINDS and not (kind == "dir" and tok and tok.text.endswith("erly")):
-                self.i += 1
-            elif kind in ("and", "in") and self._kind(1) in _PLACE_KINDS:
-                self.i += 1
-            elif kind == "comma" and self._kind(1) == "area":
+            if ((kind in _PLACE_KINDS and not (kind == "dir" and tok and tok.text.endswith("erly")))
+                    or (kind in ("and", "in") and self._kind(1) in _PLACE_KINDS)
+                    or (kind == "comma" and self._kind(1) == "area")):
                 self.i += 1
             else:
                 return
 
     def _mark_spatial(self) -> None:
         cur = self.cur
-        if cur is None or cur.sealed and cur.values:
+        if cur is None or (cur.sealed and cur.values):
             cur = self._new()
         cur.spatial = True
         if cur.values:

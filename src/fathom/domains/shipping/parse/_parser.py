@@ -29,9 +29,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from fathom.domains.shipping.vocab import AreaForecast, Periods
 from fathom.domains.shipping.parse._grammar import ICING_RE, parse_field, parse_icing
-from fathom.domains.shipping.vocab import AREA_ALIASES, AREAS, POINT_NOUNS
+from fathom.domains.shipping.vocab import AREA_ALIASES, AREAS, POINT_NOUNS, AreaForecast, Periods
 
 __all__ = ["canonical_name", "expand_names", "parse_area_body", "parse_area_text",
            "parse_bulletin"]

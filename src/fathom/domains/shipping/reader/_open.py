@@ -69,8 +69,15 @@ from typing import TYPE_CHECKING, Any, Literal
 from fathom._files import is_leftover
 from fathom.domains.shipping.reader._ranges import check_dataset
 from fathom.domains.shipping.reader._units import KINDS, to_target
-from fathom.domains.shipping.reader._vars import (REQUIRED, ROLES, Role, ShippingDataError, describe,
-                                                  expected, find_variable)
+from fathom.domains.shipping.reader._vars import (
+    REQUIRED,
+    ROLES,
+    Role,
+    ShippingDataError,
+    describe,
+    expected,
+    find_variable,
+)
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -295,9 +302,9 @@ def _normalise_coords(ds: xr.Dataset, where: str) -> xr.Dataset:
                                 f"open_run(xr.open_dataset(path).isel({big[0]}=0)).")
     lon_values = ((ds["lon"].values + 180.0) % 360.0) - 180.0
     ds = ds.assign_coords(lon=("lon", lon_values, ds["lon"].attrs))
-    ds = ds.sortby("lon").sortby("lat")
-    if "time" in ds.dims:
-        ds = ds.sortby("time")
+    for dim in ("lon", "lat", "time"):  # sorting an already sorted axis would still copy it
+        if dim in ds.dims and not ds.indexes[dim].is_monotonic_increasing:
+            ds = ds.sortby(dim)
     return ds
 
 

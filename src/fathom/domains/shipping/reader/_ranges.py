@@ -123,8 +123,10 @@ def seen(values: Any) -> Seen | None:
     sample = sample[np.isfinite(sample)]
     if sample.size == 0:
         return None
-    with np.errstate(invalid="ignore"):
-        lo, hi = float(np.nanmin(flat)), float(np.nanmax(flat))
+    lo, hi = float(flat.min()), float(flat.max())  # a few times faster than nanmin/nanmax
+    if lo != lo or hi != hi:  # some NaN: take the finite extremes
+        with np.errstate(invalid="ignore"):
+            lo, hi = float(np.nanmin(flat)), float(np.nanmax(flat))
     p50, p95 = (float(q) for q in np.percentile(sample, [50, 95]))
     return Seen(lo, p50, p95, hi)
 

@@ -4,7 +4,8 @@ Covers: the table of canonical variables the Shipping Forecast statistics use (:
 finding each one in an ``xarray.Dataset`` (an explicit name, then ``standard_name``, then short
 name), and describing a file's contents for error messages.
 
-Not covered: units (:mod:`~fathom.domains.shipping.reader._units`), coordinates and merging files (:mod:`~fathom.domains.shipping.reader._open`).
+Not covered: units (:mod:`~fathom.domains.shipping.reader._units`), coordinates and merging files
+(:mod:`~fathom.domains.shipping.reader._open`).
 """
 
 from __future__ import annotations

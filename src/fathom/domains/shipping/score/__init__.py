@@ -7,8 +7,8 @@ reward). Not covered: parsing (``parse``).
 
 from __future__ import annotations
 
-from fathom.domains.shipping.score._scorer import COMPONENTS, score_bulletin
 from fathom.domains.shipping.score._grader import shipping_grader
+from fathom.domains.shipping.score._scorer import COMPONENTS, score_bulletin
 
 __all__ = [
     "COMPONENTS", "score_bulletin", "shipping_grader"

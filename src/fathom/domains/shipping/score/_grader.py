@@ -41,9 +41,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fathom.domains.shipping.vocab import FIELDS, AreaForecast
 from fathom.domains.shipping.parse import expand_names, parse_area_body, parse_bulletin
 from fathom.domains.shipping.score._scorer import COMPONENTS, compare_area, expand_areas
+from fathom.domains.shipping.vocab import FIELDS, AreaForecast
 from fathom.errors import ConfigError, GraderError
 from fathom.graders import Grade, Grader, completion_text
 

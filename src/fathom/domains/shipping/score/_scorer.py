@@ -31,9 +31,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from fathom.domains.shipping.parse import combine_periods, expand_names, parse_bulletin
 from fathom.domains.shipping.vocab import FIELDS, AreaForecast, Direction, Periods
-from fathom.domains.shipping.parse import combine_periods
-from fathom.domains.shipping.parse import expand_names, parse_bulletin
 
 __all__ = [
     "COMPONENTS", "compare_area", "direction_hit", "expand_areas", "score_areas", "score_bulletin",

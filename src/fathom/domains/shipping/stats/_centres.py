@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from fathom.domains.shipping.stats._filters import box_mean, maximum_filter, minimum_filter
+
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
@@ -60,26 +62,24 @@ def find_centres(msl: NDArray[np.float64], lat: NDArray[np.float64], lon: NDArra
     >>> [(c.kind, c.lat, c.lon, round(c.hpa)) for c in find_centres(p[None], lat, lon)]
     [('low', 58.0, -12.0, 985)]
     """
-    from scipy import ndimage
-
     spacing = float(np.median(np.abs(np.diff(lat)))) if lat.size > 1 else 1.0
-    stride = max(1, int(round(0.25 / spacing))) if spacing < 0.25 else 1
+    stride = max(1, round(0.25 / spacing)) if spacing < 0.25 else 1
     p = msl[:, ::stride, ::stride]
     la, lo = lat[::stride], lon[::stride]
-    w = int(round(window_deg / (spacing * stride))) | 1  # odd
+    w = round(window_deg / (spacing * stride)) | 1  # odd
     if w < 3 or p.shape[1] < w or p.shape[2] < w:
         return []
-    size = (1, w, w)
+    size = (w, w)
     filled = np.where(np.isfinite(p), p, np.nanmean(p))
-    big = ndimage.uniform_filter(filled, size=size, mode="nearest") * w * w
-    small = ndimage.uniform_filter(filled, size=(1, w - 2, w - 2), mode="nearest") * (w - 2) ** 2
+    big = box_mean(filled, size) * w * w
+    small = box_mean(filled, (w - 2, w - 2)) * (w - 2) ** 2
     ring = (big - small) / (w * w - (w - 2) ** 2)
     inner = np.zeros(p.shape[1:], dtype=bool)
     h = max(1, w // 4)
     inner[h: p.shape[1] - h, h: p.shape[2] - h] = True
     found: list[Centre] = []
-    for kind, extreme, sign in (("low", ndimage.minimum_filter, -1.0), ("high", ndimage.maximum_filter, 1.0)):
-        is_extreme = (filled == extreme(filled, size=size, mode="nearest")) & np.isfinite(p) & inner
+    for kind, extreme, sign in (("low", minimum_filter, -1.0), ("high", maximum_filter, 1.0)):
+        is_extreme = (filled == extreme(filled, size)) & np.isfinite(p) & inner
         depth = sign * (filled - ring)
         t, i, j = np.nonzero(is_extreme & (depth >= depth_hpa))
         found.extend(_suppress(kind, t, la[i], lo[j], filled[t, i, j], depth[t, i, j], window_deg / 2, sign))

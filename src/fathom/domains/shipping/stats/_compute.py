@@ -24,14 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fathom.domains.shipping.areas import sea_areas
-from fathom.domains.shipping.areas import area_labels, missing_areas
-from fathom.domains.shipping.reader import NETCDF_LOCK, ShippingDataError, open_run
-from fathom.domains.shipping.reader import REQUIRED, check_values
-from fathom.errors import FathomWarning
+from fathom.domains.shipping.areas import area_labels, missing_areas, sea_areas
+from fathom.domains.shipping.reader import NETCDF_LOCK, REQUIRED, ShippingDataError, check_values, open_run
 from fathom.domains.shipping.stats._centres import areas_touched, find_centres
 from fathom.domains.shipping.stats._groups import Layout
 from fathom.domains.shipping.stats._summary import summaries
+from fathom.errors import FathomWarning
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -130,7 +128,7 @@ def _is_canonical(source: Any) -> bool:
 
 def _load(ds: xr.Dataset) -> xr.Dataset:
     """``ds`` with every array read into memory, in this thread."""
-    if "dask" not in sys.modules:  # then nothing is dask-backed: xarray reads in this thread
+    if sys.modules.get("dask") is None:  # dask never imported (or kept out): nothing is dask-backed
         return ds.compute()
     import dask
 

@@ -210,15 +210,14 @@ def _dispatch_local(runs: list[Any], scheduler: str, workers: int, options: Stat
     tasks = [delayed(_one, pure=False)(run, options, open_kwargs, dask_key_name=f"run-{k}")
              for k, run in enumerate(runs)]
 
-    class _Report(Callback):
-        def _posttask(self, key: Any, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
-            if isinstance(key, str) and key.startswith("run-"):
-                done(int(key[4:]), result)
+    def report(key: Any, result: Any, dsk: Any, state: Any, worker_id: Any) -> None:
+        if isinstance(key, str) and key.startswith("run-"):
+            done(int(key[4:]), result)
 
     kwargs: dict[str, Any] = {"scheduler": scheduler}
     if scheduler in ("processes", "threads"):
         kwargs["num_workers"] = workers
-    with _Report():
+    with Callback(posttask=report):
         compute(*tasks, **kwargs)
 
 

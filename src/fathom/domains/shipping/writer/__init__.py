@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from fathom.domains.shipping.writer._area import WrittenArea, ranged_values, write_area
 from fathom.domains.shipping.writer._bulletin import Bulletin, write_bulletin
-from fathom.domains.shipping.writer._synopsis import parse_time, write_synopsis
-from fathom.domains.shipping.writer._samples import random_stats, uniform_area
 from fathom.domains.shipping.writer._rules import beaufort_dist, force_value, sea_dist, sea_value, vis_dist
+from fathom.domains.shipping.writer._samples import random_stats, uniform_area
+from fathom.domains.shipping.writer._synopsis import parse_time, write_synopsis
 
 __all__ = [
     "Bulletin", "WrittenArea", "beaufort_dist", "force_value", "parse_time", "random_stats",

@@ -33,7 +33,6 @@ from fathom.domains.shipping.vocab import (
     Slot,
     Weather,
 )
-from fathom.domains.shipping.writer._wording import area_text
 from fathom.domains.shipping.writer._rules import (
     beaufort_dist,
     covers,
@@ -45,6 +44,7 @@ from fathom.domains.shipping.writer._rules import (
     visibility_value,
     weather_value,
 )
+from fathom.domains.shipping.writer._wording import area_text
 from fathom.errors import DataError, Problem
 
 __all__ = [
@@ -192,7 +192,7 @@ def weather_parts(weather: Periods[Weather]) -> tuple[tuple[frozenset[str], bool
     out = []
     for slot in weather.slots():
         types = slot.main.types if slot.main is not None else frozenset()
-        fog = "fog" in types or slot.secondary is not None and "fog" in slot.secondary.types
+        fog = "fog" in types or (slot.secondary is not None and "fog" in slot.secondary.types)
         out.append((types - {"fog"} or frozenset({"fair"}), fog))
     return tuple(out)
 

@@ -25,16 +25,15 @@ Not covered: the per-area rules (``writer/_area.py``), grouping (``writer/_group
 from __future__ import annotations
 
 from collections.abc import Callable
-
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
+from fathom.domains.shipping.vocab import AREA_ALIASES, AREAS
+from fathom.domains.shipping.writer._area import WrittenArea, check_area_stats, write_area
 from fathom.domains.shipping.writer._grouping import WORD_LIMIT, group_areas, words
 from fathom.domains.shipping.writer._synopsis import Synopsis, parse_time, write_synopsis
-from fathom.domains.shipping.vocab import AREA_ALIASES, AREAS
 from fathom.domains.shipping.writer._warnings import GaleWarning, area_gale_warning, gale_summary
-from fathom.domains.shipping.writer._area import WrittenArea, check_area_stats, write_area
 from fathom.errors import DataError, Problem, did_you_mean
 
 __all__ = ["BULLETIN_SCHEMA", "STATS_SCHEMA", "Bulletin", "write_bulletin"]
@@ -49,7 +48,7 @@ def _stamp(t: datetime) -> str:
 
 
 def _iso(t: datetime) -> str:
-    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -136,7 +135,7 @@ def _check(stats: Any) -> tuple[datetime, datetime, dict[str, Any]]:
     if stats.get("schema") not in (None, STATS_SCHEMA):
         problems.append(Problem("schema", f"{stats.get('schema')!r}; the writer reads "
                                           f"{STATS_SCHEMA!r}"))
-    start = end = datetime.now(timezone.utc)
+    start = end = datetime.now(UTC)
     try:
         start, end = parse_time(stats["run"]["start"]), parse_time(stats["run"]["end"])
     except (KeyError, TypeError, ValueError) as exc:
@@ -222,7 +221,7 @@ def write_bulletin(stats: dict[str, Any], *, issued: datetime | str | None = Non
     _broken(areas)
     when = parse_time(issued) if isinstance(issued, str) else issued or start
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     written: list[WrittenArea] = []
     warnings: list[GaleWarning] = []
     skipped: list[str] = []

@@ -28,9 +28,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from fathom.domains.shipping.vocab import AreaForecast, Direction, Periods
-from fathom.domains.shipping.vocab import POINTS
-from fathom.domains.shipping.writer._wording import WEATHER_SETS, word_count
+from fathom.domains.shipping.vocab import POINTS, AreaForecast, Direction, Periods
 from fathom.domains.shipping.writer._area import (
     WrittenArea,
     class_periods,
@@ -38,6 +36,7 @@ from fathom.domains.shipping.writer._area import (
     weather_parts,
     weather_periods,
 )
+from fathom.domains.shipping.writer._wording import WEATHER_SETS, word_count
 
 __all__ = ["WORD_LIMIT", "cover", "fit_words", "flatten", "group_areas", "merge_cost",
            "merge_identical", "words"]
@@ -81,7 +80,7 @@ def _cover_direction(a: Direction, b: Direction, na: int, nb: int) -> Direction:
     if abs(x) < 1e-9 and abs(y) < 1e-9:
         return a if na >= nb else b
     mean = math.degrees(math.atan2(y, x)) % 360.0
-    idx = int(math.floor(mean / 45.0 + 0.5)) % 8
+    idx = math.floor(mean / 45.0 + 0.5) % 8
     offset = (mean - 45.0 * idx + 180.0) % 360.0 - 180.0
     if abs(offset) >= 12.5:
         return Direction.point(POINTS[idx], POINTS[(idx + (1 if offset > 0 else -1)) % 8])

@@ -88,7 +88,7 @@ def compass_point(degrees: float) -> str:
     >>> compass_point(30.0), compass_point(350.0)
     ('NE', 'N')
     """
-    return POINTS[int(math.floor((degrees % 360.0) / 45.0 + 0.5)) % 8]
+    return POINTS[math.floor((degrees % 360.0) / 45.0 + 0.5) % 8]
 
 
 def _edge_distance_nm(lat: float, lon: float, area: SeaArea) -> float:

@@ -35,8 +35,15 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from fathom.domains.shipping.vocab import Direction, Force, SeaState, Visibility
-from fathom.domains.shipping.vocab import POINTS, beaufort_from_knots, sea_state_class
+from fathom.domains.shipping.vocab import (
+    POINTS,
+    Direction,
+    Force,
+    SeaState,
+    Visibility,
+    beaufort_from_knots,
+    sea_state_class,
+)
 
 __all__ = [
     "COVER",
@@ -153,7 +160,7 @@ def direction_value(s: dict[str, Any]) -> Direction:
     if mean is None or (median_force <= 3 and steadiness < _VARIABLE_STEADINESS):
         return Direction("variable")
     mean = float(mean) % 360.0
-    idx = int(math.floor(mean / 45.0 + 0.5)) % 8
+    idx = math.floor(mean / 45.0 + 0.5) % 8
     offset = (mean - 45.0 * idx + 180.0) % 360.0 - 180.0
     point = POINTS[idx]
     neighbour = POINTS[(idx + (1 if offset > 0 else -1)) % 8]

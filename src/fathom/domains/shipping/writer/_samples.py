@@ -21,10 +21,9 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fathom.domains.shipping.writer._places import compass_point, near_areas
 from fathom.domains.shipping.vocab import (
     AREAS,
     BEAUFORT_KNOTS,
@@ -33,6 +32,7 @@ from fathom.domains.shipping.vocab import (
     beaufort_from_knots,
     sea_state_class,
 )
+from fathom.domains.shipping.writer._places import compass_point, near_areas
 
 __all__ = ["Sample", "area_from_samples", "random_stats", "sample", "summarise", "uniform_area"]
 
@@ -55,7 +55,7 @@ class Sample:
 def _pct(values: list[float], q: float) -> float:
     v = sorted(values)
     pos = q / 100.0 * (len(v) - 1)
-    lo = int(math.floor(pos))
+    lo = math.floor(pos)
     hi = min(lo + 1, len(v) - 1)
     return v[lo] + (v[hi] - v[lo]) * (pos - lo)
 
@@ -267,7 +267,7 @@ def random_stats(seed: int, *, start: str = "2025-01-05T00:00:00Z", hours: int =
             need them, the gale-warning onset does).
     """
     rng = random.Random(seed)
-    t0 = datetime.fromisoformat(start.replace("Z", "+00:00")).astimezone(timezone.utc)
+    t0 = datetime.fromisoformat(start.replace("Z", "+00:00")).astimezone(UTC)
     n = len(AREAS)
     speed = _walk(rng, n, rng.uniform(4, 36), 3.0, 2.0, 45.0)
     direction = _walk(rng, n, rng.uniform(0, 360), 12.0, -1e9, 1e9)

@@ -23,16 +23,16 @@ Not covered: naming positions (``writer/_places.py``), statistics (``compute_sta
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
+from fathom.domains.shipping.vocab import POINT_NOUNS
 from fathom.domains.shipping.writer._places import (
     bearing_deg,
     compass_point,
     distance_nm,
     position_words,
 )
-from fathom.domains.shipping.vocab import POINT_NOUNS
 from fathom.errors import DataError, Problem
 
 __all__ = [
@@ -130,7 +130,7 @@ def parse_time(text: str) -> datetime:
     6
     """
     value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _fixes(centres: list[dict[str, Any]]) -> dict[str, list[Fix]]:

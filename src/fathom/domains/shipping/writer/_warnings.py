@@ -24,8 +24,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fathom.domains.shipping.vocab import AreaForecast, Direction
-from fathom.domains.shipping.writer._wording import direction_words
 from fathom.domains.shipping.writer._rules import TAIL
+from fathom.domains.shipping.writer._wording import direction_words
 
 __all__ = ["GUST_GALE_KT", "GaleWarning", "area_gale_warning", "gale_summary",
            "gale_warning_words", "gust_force"]

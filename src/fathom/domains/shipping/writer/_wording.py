@@ -32,6 +32,8 @@ from collections.abc import Callable
 from typing import Any
 
 from fathom.domains.shipping.vocab import (
+    POINT_ADJECTIVES,
+    POINT_NOUNS,
     AreaForecast,
     Direction,
     Force,
@@ -40,10 +42,6 @@ from fathom.domains.shipping.vocab import (
     Slot,
     Visibility,
     Weather,
-)
-from fathom.domains.shipping.vocab import (
-    POINT_ADJECTIVES,
-    POINT_NOUNS,
     force_words,
 )
 from fathom.errors import DomainError
