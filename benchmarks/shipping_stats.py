@@ -41,21 +41,23 @@ import argparse  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 
 def make_runs(folder: Path, days: int, resolution: float, runs_per_day: int) -> list[Path]:
     """Synthetic runs from the package's generator (resumable: existing runs are kept)."""
-    from fathom.domains.shipping.nwp._write import write_runs
+    from fathom.domains.shipping import write_runs
 
     return write_runs(datetime(2025, 1, 5), days, folder, seed=7, resolution=resolution,
                       runs_per_day=runs_per_day, progress=True)
 
 
-def best(fn, repeats: int) -> tuple[float, float, object]:  # type: ignore[no-untyped-def]
+def best(fn: Callable[[], Any], repeats: int) -> tuple[float, float, Any]:
     """(best wall seconds, CPU seconds of that call, last result) over ``repeats`` calls."""
     walls, cpus, out = [], [], None
     for _ in range(repeats):
@@ -67,15 +69,13 @@ def best(fn, repeats: int) -> tuple[float, float, object]:  # type: ignore[no-un
     return walls[k], cpus[k], out
 
 
-def single_run(run: Path, repeats: int) -> tuple[float, object]:
-    from fathom.domains.shipping.areas._masks import area_labels
-    from fathom.domains.shipping.reader._open import open_run
-    from fathom.domains.shipping.stats._compute import compute_stats
+def single_run(run: Path, repeats: int) -> tuple[float, tuple[Any, Any]]:
+    from fathom.domains.shipping import area_labels, compute_stats, open_run
 
     def opened() -> None:
         open_run(run).close()
 
-    def loaded_run():  # type: ignore[no-untyped-def]
+    def loaded_run() -> Any:
         with open_run(run) as ds:
             return ds.load()
 
@@ -97,11 +97,11 @@ def single_run(run: Path, repeats: int) -> tuple[float, object]:
     return w_stats, (loaded, stats)
 
 
-def naive(loaded, areas: int, steps: int) -> float:  # type: ignore[no-untyped-def]
+def naive(loaded: Any, areas: int, steps: int) -> float:
     """Seconds a plain xarray where(mask).mean() loop would take for all areas, steps and periods."""
     import xarray as xr
 
-    from fathom.domains.shipping.areas._masks import area_masks
+    from fathom.domains.shipping import area_masks
 
     masks = area_masks(loaded["lat"].values, loaded["lon"].values, loaded["lsm"].values)
     names = list(masks)
@@ -191,7 +191,7 @@ def whole_process(run: Path, out: Path, repeats: int) -> None:
 
 
 def throughput(root: Path, n_runs: int, resolution: float, workers: int) -> None:
-    from fathom.domains.shipping.stats._scale import compute_stats_many
+    from fathom.domains.shipping import compute_stats_many
 
     days = (n_runs + 1) // 2
     w0 = time.perf_counter()

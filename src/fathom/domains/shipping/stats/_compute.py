@@ -13,7 +13,8 @@ list (never a silently wrong number). An area the grid does not reach raises
 :class:`ShippingDataError`, or with ``allow_partial=True`` gets ``cells: 0``, null numbers and
 ``"no cells"`` in ``missing``.
 
-Not covered: many runs in parallel (:mod:`~fathom.domains.shipping.stats._scale`), writing files (the CLI), text generation.
+Not covered: many runs in parallel (:mod:`~fathom.domains.shipping.stats._scale`), writing files (the CLI),
+text generation.
 """
 
 from __future__ import annotations
