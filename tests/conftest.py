@@ -5,6 +5,7 @@
 * ``shared_file("data/shipping/real_bulletins.jsonl")`` finds the project's reference data in
   ``../shared``. Missing data skips the test on a developer machine but fails it under CI
   (``CI=true``), so CI can never pass by skipping.
+* ``HF_HUB_OFFLINE=1``: nothing reaches the Hugging Face hub.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+# No test may reach the Hugging Face hub (the default run is hermetic); a test of the online path
+# removes this with monkeypatch and fakes the endpoint on loopback.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("FATHOM_SHARED", REPO.parent / "shared"))

@@ -26,7 +26,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fathom.domains.shipping.areas import area_labels, missing_areas, sea_areas
-from fathom.domains.shipping.reader import NETCDF_LOCK, REQUIRED, ShippingDataError, check_values, open_run
+from fathom.domains.shipping.reader import (
+    NETCDF_LOCK,
+    REQUIRED,
+    PlainRun,
+    ShippingDataError,
+    check_values,
+    open_run,
+    read_plain_run,
+)
 from fathom.domains.shipping.stats._centres import areas_touched, find_centres
 from fathom.domains.shipping.stats._groups import Layout
 from fathom.domains.shipping.stats._summary import summaries
@@ -76,7 +84,8 @@ def compute_stats(source: Any, *, options: StatsOptions | None = None, force: bo
             :class:`~fathom.errors.FathomWarning` and a line of ``run.data_warnings``) instead of raising.
         **open_kwargs: passed to :func:`open_run` (``variables=``, ``accumulation=``, ``chunks=``).
             Files are read without dask unless ``chunks=`` asks for it: one run fits in memory, and
-            a process computing one run need not import dask.
+            a process computing one run need not import dask. Plain CF files are read without
+            xarray at all (:func:`~fathom.domains.shipping.reader.read_plain_run`, same values).
 
     Returns:
         A JSON-serialisable dict (see ``docs/shipping-stats.md``).
@@ -85,6 +94,14 @@ def compute_stats(source: Any, *, options: StatsOptions | None = None, force: bo
         ShippingDataError: unreadable input, values implausible for their units (unless
             ``force``), or a grid that misses areas (unless ``options.allow_partial``).
     """
+    options = options or StatsOptions()
+    plain = _plain(source, open_kwargs)
+    if plain is not None:  # plain CF files, read without xarray (the reader's notes on `read_plain_run`)
+        forced = _forced(plain.data, plain.attrs, force)
+        result = stats_from_arrays(plain.data, plain.lat, plain.lon, plain.times, sources=plain.sources,
+                                   notes=[], options=options)
+        result["run"]["data_warnings"] = [*forced, *_no_waves(list(plain.data), plain.sources)]
+        return result
     # Files are opened, read and closed under one process-wide lock (see the reader's notes on
     # threads); the statistics run outside it, in parallel where the caller uses threads.
     with NETCDF_LOCK:
@@ -93,28 +110,37 @@ def compute_stats(source: Any, *, options: StatsOptions | None = None, force: bo
         else:
             with open_run(source, **{"chunks": False, **open_kwargs}, check_ranges=False) as ds:
                 loaded = _load(ds)  # checked below, on the arrays in memory (no second read)
-            loaded.attrs["data_warnings"] = _forced(loaded, force)
-    result = _from_dataset(loaded, options or StatsOptions())
-    result["run"]["data_warnings"] = [*loaded.attrs.get("data_warnings", []), *_no_waves(loaded)]
+            names = list(map(str, loaded.data_vars))
+            loaded.attrs["data_warnings"] = _forced({n: loaded[n].values for n in names},
+                                                    {n: loaded[n].attrs for n in names}, force)
+    result = _from_dataset(loaded, options)
+    result["run"]["data_warnings"] = [*loaded.attrs.get("data_warnings", []),
+                                      *_no_waves(list(map(str, loaded.data_vars)), loaded.attrs.get("sources", []))]
     return result
 
 
-def _forced(ds: xr.Dataset, force: bool) -> list[str]:
+def _plain(source: Any, open_kwargs: dict[str, Any]) -> PlainRun | None:
+    """The run read by :func:`read_plain_run` when nothing asks for the full reader, else None."""
+    if set(open_kwargs) - {"variables", "accumulation", "chunks"} or open_kwargs.get("chunks") not in (None, False):
+        return None
+    return read_plain_run(source, open_kwargs.get("variables"))
+
+
+def _forced(values: dict[str, Any], attrs: dict[str, Any], force: bool) -> list[str]:
     """The reader's plausibility check on the loaded arrays: raises, or (``force``) warns and lists."""
     import warnings
 
-    names = list(map(str, ds.data_vars))
-    problems = check_values({n: ds[n].values for n in names}, {n: ds[n].attrs for n in names}, force=force)
+    problems = check_values(values, attrs, force=force)
     for problem in problems:
         warnings.warn(f"used anyway (force): {problem}", FathomWarning, stacklevel=3)
     return [f"used anyway (force): {p}" for p in problems]
 
 
-def _no_waves(ds: xr.Dataset) -> list[str]:
+def _no_waves(names: list[str], inputs: list[Any]) -> list[str]:
     """The loud note for a run without wave data (a missing wave file), whose sea state gets guessed."""
-    if "swh" in ds.data_vars:
+    if "swh" in names:
         return []
-    sources = ", ".join(str(s) for s in ds.attrs.get("sources", [])) or "the input"
+    sources = ", ".join(str(s) for s in inputs) or "the input"
     return [f"no wave variable (swh) in {sources}: the statistics have no sea state, so the writer "
             f"estimates it from the wind (WMO probable wave height of each Beaufort force). Add the "
             f"run's wave file (e.g. wave.nc) to use the wave model's."]
