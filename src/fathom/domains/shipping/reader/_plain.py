@@ -97,11 +97,10 @@ def read_plain_run(source: Any, variables: Mapping[str, str] | None = None) -> P
     Raises:
         ShippingDataError: what :func:`run_files` raises (no ``*.nc``, an interrupted write).
     """
-    if not isinstance(source, (str, Path, list, tuple)) or not all(isinstance(s, (str, Path)) for s in
-                                                                     (source if isinstance(source, (list, tuple))
-                                                                      else [source])):
-        return None
-    files = run_files(source)
+    items = list(source) if isinstance(source, (list, tuple)) else [source]
+    if not items or not all(isinstance(s, (str, Path)) for s in items):
+        return None  # an open Dataset (or a mix): the full reader's
+    files = run_files(items)
     try:
         import netCDF4
     except ImportError:
