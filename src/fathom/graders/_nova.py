@@ -178,10 +178,10 @@ def write_nova_lambda(out_dir: str | os.PathLike[str], spec: str | dict[str, Any
     Raises:
         ConfigError: the spec does not build, or names a grader registered only in this process.
     """
-    from fathom.graders._registry import _BUILTIN, _all_refs, build_grader
+    from fathom.graders._registry import _BUILTIN, _GRADERS, build_grader
 
     build_grader(spec)
-    refs = _all_refs()
+    refs = _GRADERS.refs()
     names = sorted(n for n in _grader_names(spec) if n in refs and n not in _BUILTIN)
     local = [n for n in names if not isinstance(refs[n], str)]
     if local:

@@ -41,10 +41,6 @@ def register_grader(name: str) -> Callable[[Callable[..., Grader]], Callable[...
     return _GRADERS.register(name)
 
 
-def _all_refs() -> dict[str, str | Callable[..., Grader]]:
-    return _GRADERS.refs()
-
-
 def grader_names() -> list[str]:
     """Every grader name that :func:`build_grader` accepts."""
     return _GRADERS.names()
