@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -125,3 +126,54 @@ def test_cli_generate_through_an_http_endpoint(tmp_path: Path) -> None:
     assert [(r["id"], r["content"]) for r in _read(out)] == [(i, "remote answer") for i in (1, 2, 3)]
     assert sorted(r.messages[0]["content"] for call in backend.calls for r in call) == ["q0", "q1", "q2"]
     assert all(r.sampling.max_tokens == 5 and r.sampling.temperature == 0.0 for call in backend.calls for r in call)
+
+
+def _fewshot_requests(sampling: Sampling) -> list[ChatRequest]:
+    shots: list[dict[str, Any]] = [{"role": "system", "content": "You write short forecasts for sea areas."}]
+    for i in range(6):
+        shots += [{"role": "user", "content": f"Area {i}: wind {i * 7} degrees, force {i % 8}."},
+                  {"role": "assistant", "content": f"Force {i % 8}, veering later. Good."}]
+    return [ChatRequest([*shots, {"role": "user", "content": f"Area {name}: wind {n} degrees."}], None,
+                        Sampling(max_tokens=sampling.max_tokens, temperature=sampling.temperature, seed=n))
+            for n, name in enumerate(["Dogger", "Fisher", "Viking", "Thames", "Dover", "Wight and Portland"])]
+
+
+# greedy on the bundled model (a random model's near-flat logits flip argmax on rounding differences between
+# the two layouts), seeded sampling on the random one
+@pytest.mark.parametrize(("model", "temperature"), [("bundled_model_dir", 0.0), ("varied_model_dir", 1.0)])
+def test_a_shared_prompt_prefix_is_computed_once_with_the_same_results(
+        model: str, temperature: float, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fathom.backends._transformers as hf
+
+    backend = hf.TransformersBackend(str(request.getfixturevalue(model)), batch_size=8)
+    requests = _fewshot_requests(Sampling(max_tokens=10, temperature=temperature))
+    prompts = [backend.prompt_ids(r) for r in requests]
+    shared = hf._shared_prefix(prompts)
+    assert shared >= hf.SHARED_PREFIX_MIN and all(p[:shared] == prompts[0][:shared] for p in prompts)
+    import functools
+
+    calls: list[int] = []
+    real_forward = backend.model.forward
+
+    @functools.wraps(real_forward)  # generate reads forward's signature (position_ids)
+    def counting_forward(*args: Any, **kwargs: Any) -> Any:
+        calls.append(kwargs["input_ids"].shape[1] if "input_ids" in kwargs else -1)
+        return real_forward(*args, **kwargs)
+
+    monkeypatch.setattr(backend.model, "forward", counting_forward)
+    cached = [c.text for c in backend.generate(requests)]
+    assert calls[0] == shared  # the prefix alone, once
+    assert max(calls[1:]) < max(len(p) for p in prompts) - shared + 1  # rows only prefill their own part
+    monkeypatch.setattr(hf, "SHARED_PREFIX_MIN", 10**9)
+    plain = [c.text for c in backend.generate(requests)]
+    assert cached == plain
+    assert len(set(cached)) > 1 or temperature == 0.0
+
+
+def test_shared_prefix_leaves_each_row_a_token_and_ignores_short_ones() -> None:
+    from fathom.backends._transformers import SHARED_PREFIX_MIN, _shared_prefix
+
+    long = list(range(SHARED_PREFIX_MIN + 5))
+    assert _shared_prefix([long, long]) == len(long) - 1
+    assert _shared_prefix([[*long, 1], [*long, 2]]) == len(long)
+    assert _shared_prefix([[1, 2, 3], [1, 2, 4]]) == 0

@@ -48,7 +48,7 @@ def test_public_api_is_pinned() -> None:
         "FORMATS", "NOVA_SCHEMA_VERSION", "ConversionReport", "FileCheck", "LeakageReport", "LeakedPrompt",
         "SplitResult", "check_file", "convert_file", "convert_rows", "detect_format", "final_assistant",
         "from_hf_dataset", "from_nova", "from_openai", "from_sharegpt", "is_dpo", "leakage_report",
-        "parse_ratios", "prompt_messages", "read_examples", "read_jsonl", "split_examples", "split_file",
+        "parse_ratios", "prompt_messages", "read_examples", "read_jsonl", "scan_jsonl", "split_examples", "split_file",
         "to_hf_dataset", "to_nova", "to_openai", "to_sharegpt", "validate_example", "validate_file", "validate_nova",
         "write_jsonl"])
     assert all(hasattr(fd, name) for name in fd.__all__)

@@ -149,7 +149,7 @@ def test_misspelt_reference_is_caught_with_a_did_you_mean(tmp_path: Path) -> Non
     path = _shipped_copy(tmp_path, lambda s: s["finetuned"].update(data="${data.tset}"))
     assert _problems(path) == [
         "stages.finetuned.data: refers to ${data.tset}, but stage 'data' has no output 'tset'. Did you mean 'test'? "
-        "Its outputs: days, dir, fewshot, runs, sizes, test, train, val."]
+        "Its outputs: days, dir, fewshot, runs, sizes, test, train, train_prompts, val, val_prompts."]
 
 
 def test_misspelt_reference_to_the_sft_stage_is_caught(tmp_path: Path) -> None:

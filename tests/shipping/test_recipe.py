@@ -34,7 +34,7 @@ def _tiny_recipe(tmp_path: Path, model: Path, **sft: Any) -> Path:
         stages[name].update(max_tokens=8, batch_size=32)
     stages["baseline"]["model"] = str(model)
     stages["sft"].update(model=str(model), max_steps=4, save_steps=1, eval_steps=1, logging_steps=1,
-                         lora_rank=4, lora_alpha=8, **sft)
+                         lora_rank=4, lora_alpha=8, lora_layers=1, **sft)
     path = tmp_path / "shipping-forecast.yaml"
     path.write_text(yaml.safe_dump(recipe, sort_keys=False))
     return path

@@ -147,9 +147,9 @@ def test_checkpointing_is_chosen_by_memory(tiny_model_dir: Path, monkeypatch: py
     args = SFTArgs(model="m", data="d", out="o", batch_size=8)
     need = activation_memory(config, 8 * 500)
     monkeypatch.setattr(_setup, "free_memory", lambda device: 2 * need + 2)
-    assert not _setup.use_checkpointing(args, model, 500, "cpu")
+    assert not _setup.use_checkpointing(args, model, 8 * 500, "cpu")
     monkeypatch.setattr(_setup, "free_memory", lambda device: 2 * need - 2)
-    assert _setup.use_checkpointing(args, model, 500, "cpu")
+    assert _setup.use_checkpointing(args, model, 8 * 500, "cpu")
     assert not _setup.use_checkpointing(SFTArgs(model="m", data="d", out="o", gradient_checkpointing=False),
                                         model, 500, "cpu")
 

@@ -5,6 +5,11 @@ left-padded into batches of ``batch_size`` and generated in one ``model.generate
 results come back in the order given. Each request keeps its own sampling settings inside a batch
 (greedy or seeded sampling, ``max_tokens``, stop strings; see :mod:`._hf_rows`).
 
+A batch whose prompts share a long first part (few-shot examples, a system prompt) computes that part's
+attention cache once and reuses it for every row: the rows are laid out as shared prefix, padding, own
+suffix, with the padding masked out, so the prefix sits at the same positions in every row. Prefilling
+long few-shot prompts is most of an evaluation's time on a CPU; ``generate`` only has to read the rest.
+
 Not covered: streaming tokens, beam search, speculative decoding, the llama.cpp and vLLM engines.
 """
 
@@ -125,15 +130,24 @@ class TransformersBackend:
         width = max(len(p) for p in prompts)
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else min(self._eos_ids)
         device = self.model.device
-        input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=device)
-        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=device)
+        shared = _shared_prefix(prompts) if len(prompts) > 1 else 0
+        rows = [p[:shared] + [pad] * (width - len(p)) + p[shared:] for p in prompts]
+        input_ids = torch.tensor(rows, device=device)
+        mask = torch.tensor([[1] * shared + [0] * (width - len(p)) + [1] * (len(p) - shared) for p in prompts],
+                            device=device)
+        extra: dict[str, Any] = {}
+        if shared:
+            with torch.inference_mode():
+                cache = self.model(input_ids=input_ids[:1, :shared], use_cache=True).cache
+            cache.batch_repeat_interleave(len(prompts))
+            extra["cache"] = cache  # transformers 5 name (past_key_values is deprecated)
         stopper = RowStopper(prompt_width=width, settings=settings, eos_ids=self._eos_ids, tokenizer=self.tokenizer)
         config = GenerationConfig(max_new_tokens=max(s.max_tokens for s in settings),  # type: ignore[no-untyped-call]
                                   do_sample=False, pad_token_id=pad, eos_token_id=sorted(self._eos_ids))
         with torch.inference_mode():
             out = self.model.generate(input_ids=input_ids, attention_mask=mask, generation_config=config,
                                       logits_processor=LogitsProcessorList([RowSampler(settings, device)]),
-                                      stopping_criteria=StoppingCriteriaList([stopper]))
+                                      stopping_criteria=StoppingCriteriaList([stopper]), **extra)
         completions = []
         for row, (prompt, sampling) in enumerate(zip(prompts, settings, strict=True)):
             count = stopper.counts[row] or out.shape[1] - width
@@ -149,3 +163,16 @@ class TransformersBackend:
                                                     completion_tokens=count))
         return completions
 
+
+SHARED_PREFIX_MIN = 64
+"""Fewest shared prompt tokens worth caching once per batch (below this, one more forward pass costs more)."""
+
+
+def _shared_prefix(prompts: Sequence[Sequence[int]]) -> int:
+    """Length of the token prefix every prompt shares, less one token so each row keeps a token of its own to
+    prefill; 0 when shorter than :data:`SHARED_PREFIX_MIN`."""
+    first, shortest = prompts[0], min(len(p) for p in prompts)
+    n = 0
+    while n < shortest - 1 and all(p[n] == first[n] for p in prompts):
+        n += 1
+    return n if n >= SHARED_PREFIX_MIN else 0

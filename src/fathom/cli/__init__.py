@@ -30,6 +30,7 @@ _CORE: dict[str, str] = {
     "serve": "fathom.cli.serve:serve",
     "eval": "fathom.cli.eval:eval_",
     "grade": "fathom.cli.grade:grade",
+    "grader": "fathom.cli.grader:grader",
     "run": "fathom.cli.run:run",
     "demo": "fathom.cli.demo:demo",
 }

@@ -1,7 +1,9 @@
-"""``fathom train sft|merge``: fine-tune a model on chat examples, merge a LoRA adapter into its base.
+"""``fathom train sft|rft|merge``: fine-tune a model on chat examples (SFT), reinforcement-fine-tune it on
+prompts with a grader as the reward (RFT), merge a LoRA adapter into its base.
 
-Thin: options map one to one onto :class:`fathom.train.SFTArgs` (their help is the field docstrings),
-the work is :func:`fathom.train.train_sft` / :func:`fathom.train.merge_adapter`.
+Thin: options map one to one onto :class:`fathom.train.SFTArgs` / :class:`fathom.train.RFTArgs` (their help
+is the field docstrings), the work is :func:`fathom.train.train_sft`, :func:`fathom.train.train_rft` and
+:func:`fathom.train.merge_adapter`.
 """
 
 from __future__ import annotations
@@ -13,26 +15,31 @@ from typing import Any, TypeVar
 
 import click
 
-from fathom.train import DTYPES, SFTArgs, field_help
+from fathom.train import ALGORITHMS, DTYPES, REWARD_CHECKS, RFTArgs, SFTArgs, field_help
 
 F = TypeVar("F", bound=Callable[..., Any])
 _HELP = field_help(SFTArgs)
-_DEFAULTS = {f.name: f.default for f in dataclasses.fields(SFTArgs)}
+_RFT_HELP = field_help(RFTArgs)
 
 
-def _opt(name: str, type_: Any = None, **kwargs: Any) -> Callable[[F], F]:
-    """A ``--kebab-case`` option for SFTArgs field ``name``, with the field's default and docstring."""
+def _opt(name: str, type_: Any = None, *, cls: type = SFTArgs, **kwargs: Any) -> Callable[[F], F]:
+    """A ``--kebab-case`` option for field ``name`` of ``cls``, with the field's default and docstring."""
     flag = "--" + name.replace("_", "-")
-    default = _DEFAULTS[name]
+    field = {f.name: f for f in dataclasses.fields(cls)}[name]
+    default = field.default
     if default is None or default is dataclasses.MISSING:
         default = None
     return click.option(flag, name, type=type_, default=default, show_default=default is not None,
-                        help=_HELP[name], **kwargs)
+                        help=field_help(cls)[name], **kwargs)
+
+
+def _rft(name: str, type_: Any = None, **kwargs: Any) -> Callable[[F], F]:
+    return _opt(name, type_, cls=RFTArgs, **kwargs)
 
 
 @click.group()
 def train() -> None:
-    """Fine-tune models: supervised fine-tuning (sft) with LoRA or in full, and merging adapters (merge)."""
+    """Fine-tune models: supervised (sft) and reinforcement fine-tuning (rft), LoRA or full; merging adapters."""
 
 
 @train.command()
@@ -45,6 +52,7 @@ def train() -> None:
 @_opt("lora_alpha", int)
 @_opt("lora_dropout", float)
 @click.option("--target-modules", help=_HELP["target_modules"] + " Comma-separated, e.g. q_proj,v_proj.")
+@_opt("lora_layers", int)
 @_opt("epochs", float)
 @_opt("max_steps", int)
 @_opt("learning_rate", float)
@@ -98,6 +106,84 @@ def sft(quiet: bool, target_modules: str | None, **options: Any) -> None:
                       f"total {result.total_seconds:.1f} s")
     console.print(f"  metrics {result.metrics}, loss curve {result.plot}")
     console.print(f"  use it: fathom generate --model {result.out} ...")
+
+
+@train.command()
+@_rft("model", str, required=True)
+@_rft("data", click.Path(path_type=Path), required=True)
+@_rft("out", click.Path(path_type=Path), required=True)
+@click.option("--grader", required=True, help=_RFT_HELP["grader"] + " A name or a JSON object spec.")
+@_rft("eval_data", click.Path(path_type=Path))
+@_rft("algorithm", click.Choice(ALGORITHMS))
+@_rft("num_generations", int)
+@_rft("max_completion_length", int)
+@_rft("temperature", float)
+@_rft("top_p", float)
+@_rft("beta", float)
+@_rft("loss_type", str)
+@_rft("scale_rewards", str)
+@_rft("learning_rate", float)
+@_rft("lr_scheduler", str)
+@_rft("warmup", float)
+@_rft("epochs", float)
+@_rft("max_steps", int)
+@_rft("batch_size", int)
+@_rft("grad_accum", int)
+@_rft("eval_steps", int)
+@_rft("eval_limit", int)
+@_rft("logging_steps", int)
+@_rft("early_stopping_patience", int)
+@_rft("save_total_limit", int)
+@_rft("reward_check", click.Choice(REWARD_CHECKS))
+@_rft("reward_check_prompts", int)
+@click.option("--full", is_flag=True, help=_RFT_HELP["full"])
+@_rft("lora_rank", int)
+@_rft("lora_alpha", int)
+@_rft("lora_layers", int)
+@click.option("--target-modules", help=_RFT_HELP["target_modules"] + " Comma-separated, e.g. q_proj,v_proj.")
+@_rft("seed", int)
+@_rft("device", str)
+@_rft("dtype", str)
+@click.option("--gradient-checkpointing/--no-gradient-checkpointing", default=None,
+              help=_RFT_HELP["gradient_checkpointing"])
+@click.option("--vllm", "use_vllm", is_flag=True, help=_RFT_HELP["use_vllm"])
+@click.option("--resume", is_flag=True, help=_RFT_HELP["resume"])
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def rft(quiet: bool, grader: str, target_modules: str | None, **options: Any) -> None:
+    """Reinforcement fine-tuning of MODEL on prompts, with a Fathom grader as the reward (GRPO or RLOO).
+
+    MODEL may be a base model (a new LoRA adapter is trained) or an SFT adapter folder (that adapter
+    continues). Before the first step the reward is checked on sampled completions (reward_check.json);
+    with --eval-data the grader scores greedy answers every --eval-steps and the best checkpoint is kept.
+    A killed run continues with the same command plus --resume. Example:
+
+    \b
+        fathom train rft --model runs/sft --data prompts.jsonl --eval-data val_prompts.jsonl \\
+            --grader shipping --out runs/rft
+    """
+    from rich.console import Console
+
+    from fathom.cli._options import parse_grader
+    from fathom.train import train_rft
+
+    args = RFTArgs(**options, grader=parse_grader(grader),
+                   target_modules=target_modules.split(",") if target_modules else None, progress=not quiet)
+    result = train_rft(args)
+    console = Console()
+    console.print(f"[bold]Reinforcement-fine-tuned[/bold] {result.kind} model ({result.algorithm}) in {result.out}")
+    console.print(f"  steps {result.steps}/{result.planned_steps}{' (stopped early)' if result.stopped_early else ''}"
+                  f", reward {_num(result.first_reward)} -> {_num(result.last_reward)}, groups without spread "
+                  f"{_num(result.zero_spread_share)}")
+    if result.best_val_score is not None:
+        console.print(f"  validation score {_num(result.first_val_score)} -> best {_num(result.best_val_score)}")
+    console.print(f"  {_num(result.s_per_step)} s/step, rollouts {_num(result.rollout_tokens_per_s)} tokens/s, "
+                  f"training {result.train_seconds:.1f} s")
+    console.print(f"  metrics {result.metrics}, reward curve {result.plot}")
+    console.print(f"  use it: fathom eval --model {result.out} ...")
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
 
 
 @train.command()

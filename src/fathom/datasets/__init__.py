@@ -24,7 +24,7 @@ from fathom.datasets._check import FileCheck, check_file
 from fathom.datasets._convert import FORMATS, ConversionReport, convert_file, convert_rows, detect_format
 from fathom.datasets._files import read_examples, validate_file
 from fathom.datasets._hf import from_hf_dataset, to_hf_dataset
-from fathom.datasets._io import read_jsonl, write_jsonl
+from fathom.datasets._io import read_jsonl, scan_jsonl, write_jsonl
 from fathom.datasets._messages import final_assistant, is_dpo, prompt_messages
 from fathom.datasets._nova import NOVA_SCHEMA_VERSION, from_nova, to_nova
 from fathom.datasets._nova_rules import validate_nova
@@ -64,6 +64,7 @@ __all__ = [
     "prompt_messages",
     "read_examples",
     "read_jsonl",
+    "scan_jsonl",
     "split_examples",
     "split_file",
     "to_hf_dataset",

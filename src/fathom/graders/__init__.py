@@ -4,8 +4,10 @@ DPO pair mining and reinforcement-learning reward.
 Covers: the contract (:class:`Grade`, :class:`Grader`), the registry (:func:`build_grader` turns a
 recipe's ``grader: {name: ..., **params}`` into a grader), the generic graders (``exact``,
 ``regex``, ``rouge_l``, ``chrf``, ``bleu``, ``json_schema``, ``tool_call``, ``sql_exec``,
-``llm_judge``, ``weighted``), judge-panel helpers, and adapters that make a grader a TRL reward
-function or an Amazon Nova RFT reward Lambda.
+``llm_judge``, ``weighted``, ``openai``: OpenAI grader configurations, with python graders run in
+a limited subprocess by :class:`PythonSandbox`), judge-panel helpers, adapters that make a grader a TRL reward
+function or an Amazon Nova RFT reward Lambda, and reward checks before RL (:func:`check_reward`,
+:func:`run_reward_check`: spread, strict correctness, hack probes, advice).
 Not covered: running evaluations over datasets (``fathom.evaluate``), domain graders (registered by
 their domain plug-ins, e.g. ``shipping``).
 
@@ -17,12 +19,24 @@ their domain plug-ins, e.g. ``shipping``).
 from __future__ import annotations
 
 from fathom.graders._agreement import krippendorff_alpha_interval, panel_agreement
+from fathom.graders._check import (
+    REWARD_ADVICE,
+    CheckThresholds,
+    ComponentStats,
+    RewardCheck,
+    StrictStats,
+    check_reward,
+    run_reward_check,
+)
 from fathom.graders._json_schema import json_schema
 from fathom.graders._judge import LLMJudge, PairwiseResult, llm_judge
 from fathom.graders._judge_prompts import DEFAULT_CRITERIA, Criterion, parse_judge_reply
 from fathom.graders._nova import nova_lambda_handler, write_nova_lambda
+from fathom.graders._openai import OpenAIGrader, openai_grader
+from fathom.graders._probes import DEFAULT_PROBES, Probe, ProbeResult
 from fathom.graders._protocol import Grade, Grader, completion_message, completion_text
 from fathom.graders._registry import build_grader, grader_names, register_grader
+from fathom.graders._sandbox import PythonSandbox, SandboxResult
 from fathom.graders._sql import sql_exec
 from fathom.graders._text import bleu, chrf, exact, regex, rouge_l
 from fathom.graders._toolcall import DEFAULT_TOOL_CALL_WEIGHTS, tool_call
@@ -31,16 +45,28 @@ from fathom.graders._weighted import weighted
 
 __all__ = [
     "DEFAULT_CRITERIA",
+    "DEFAULT_PROBES",
     "DEFAULT_TOOL_CALL_WEIGHTS",
+    "REWARD_ADVICE",
+    "CheckThresholds",
+    "ComponentStats",
     "Criterion",
     "Grade",
     "Grader",
     "LLMJudge",
+    "OpenAIGrader",
     "PairwiseResult",
+    "Probe",
+    "ProbeResult",
+    "PythonSandbox",
+    "RewardCheck",
+    "SandboxResult",
+    "StrictStats",
     "TrlReward",
     "as_trl_reward",
     "bleu",
     "build_grader",
+    "check_reward",
     "chrf",
     "completion_message",
     "completion_text",
@@ -50,11 +76,13 @@ __all__ = [
     "krippendorff_alpha_interval",
     "llm_judge",
     "nova_lambda_handler",
+    "openai_grader",
     "panel_agreement",
     "parse_judge_reply",
     "regex",
     "register_grader",
     "rouge_l",
+    "run_reward_check",
     "sql_exec",
     "tool_call",
     "weighted",

@@ -25,6 +25,7 @@ _BUILTIN: dict[str, str] = {
     "exact": "fathom.graders._text:exact",
     "json_schema": "fathom.graders._json_schema:json_schema",
     "llm_judge": "fathom.graders._judge:llm_judge",
+    "openai": "fathom.graders._openai:openai_grader",
     "regex": "fathom.graders._text:regex",
     "rouge_l": "fathom.graders._text:rouge_l",
     "sql_exec": "fathom.graders._sql:sql_exec",

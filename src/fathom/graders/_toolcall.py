@@ -109,6 +109,11 @@ class _ToolCall:
         scored = {j: pair(i, j) for i, j in pairs}
         arg_total = sum(len(mandatory_keys(g)) for j, g in enumerate(gold) if j not in scored)
         arg_total += sum(s.keys + s.extra for s in scored.values())
+        # calls made beyond the gold count (a duplicate, an invented one) add their arguments as misses, so
+        # repeating a right call cannot keep its credit (the reward check's duplicate_call probe)
+        paired = {i for i, _ in pairs}
+        surplus = [c for i, c in enumerate(got.calls) if i not in paired][:max(0, len(got.calls) - len(gold))]
+        arg_total += sum(max(1, len(c.args or {})) for c in surplus) if gold else 0
         arg_correct = sum(s.correct for s in scored.values())
         exact = sum(s.exact for s in scored.values())
         lcs = sequence_lcs(pred_names, gold_names)
@@ -121,7 +126,7 @@ class _ToolCall:
         components.update({
             "name_precision": precision, "name_recall": recall, "name_f1": f1,
             "arg_accuracy": arg_correct / arg_total if arg_total else f1,
-            "exact_match": exact / len(gold) if gold else float(not got.calls),
+            "exact_match": exact / max(len(gold), len(got.calls)) if gold else float(not got.calls),
             "sequence_strict": float(pred_names == gold_names), "sequence_lcs": lcs, "sequence": sequence,
             "calls_expected": float(len(gold)), "calls_made": float(len(got.calls)),
             "name_tp": float(tp), "arg_correct": arg_correct, "arg_total": float(arg_total),
@@ -182,8 +187,10 @@ def tool_call(*, weights: dict[str, float] | None = None, gates: Sequence[str] =
 
     Components: ``json_valid``; ``schema_valid`` (when the example offers ``tools``); multiset
     ``name_precision``/``name_recall``/``name_f1``; ``arg_accuracy`` = sum of matched argument credit
-    / (sum over gold calls of |K(g)| + extras), an unmatched gold call adding its mandatory params;
-    ``exact_match`` (share of gold calls matched exactly); ``sequence_strict``, ``sequence_lcs`` and
+    / (sum over gold calls of |K(g)| + extras), an unmatched gold call adding its mandatory params and each
+    call made beyond the gold count its arguments;
+    ``exact_match`` (gold calls matched exactly, over the larger of the gold and made call counts, so an
+    extra call costs); ``sequence_strict``, ``sequence_lcs`` and
     ``sequence`` (the order mode's score); ``irrelevance`` (no call expected) or ``relevance``; and
     counts for pooled (micro) averages: ``calls_expected``, ``calls_made``, ``name_tp``,
     ``arg_correct``, ``arg_total``.

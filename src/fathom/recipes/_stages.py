@@ -35,6 +35,8 @@ _STAGES: Registry[Callable[..., dict[str, Any]]] = Registry("stage", {
     "sft": "fathom.recipes._core_stages:sft_stage",
     "eval": "fathom.recipes._core_stages:eval_stage",
     "compare": "fathom.recipes._core_stages:compare_stage",
+    "rft": "fathom.recipes._core_stages:rft_stage",
+    "grader_check": "fathom.recipes._core_stages:grader_check_stage",
 }, lambda plugin: plugin.stages)
 
 

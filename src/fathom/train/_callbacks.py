@@ -18,7 +18,7 @@ from typing import Any
 
 from fathom._manifest import atomic_write_text
 
-__all__ = ["metrics_callback", "progress_callback", "read_metrics", "truncate_metrics"]
+__all__ = ["metrics_callback", "progress_callback", "read_metrics", "run_callbacks", "truncate_metrics"]
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
@@ -65,15 +65,21 @@ def metrics_callback(path: str | Path) -> Any:
             self.tokens_at_last_log = 0
             self.session_seconds = 0.0  # since training (or its resumption) began
             self.session_tokens = 0
+            self.session_steps = 0
             self.tokens_at_begin = 0
 
         def throughput(self) -> float | None:
             """Real tokens per second of optimizer steps since training (or its resumption) began."""
             return self.session_tokens / self.session_seconds if self.session_seconds > 0 else None
 
+        def seconds_per_step(self) -> float | None:
+            """Seconds per optimizer step since training (or its resumption) began."""
+            return self.session_seconds / self.session_steps if self.session_steps else None
+
         def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             self.tokens_at_last_log = self.tokens_at_begin = state.num_input_tokens_seen
             self.step_seconds = self.session_seconds = 0.0
+            self.session_steps = 0
 
         def on_step_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             self.step_started = time.perf_counter()
@@ -82,6 +88,7 @@ def metrics_callback(path: str | Path) -> Any:
             elapsed = time.perf_counter() - self.step_started
             self.step_seconds += elapsed
             self.session_seconds += elapsed
+            self.session_steps += 1
             self.session_tokens = state.num_input_tokens_seen - self.tokens_at_begin
 
         def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, Any] | None = None,
@@ -104,8 +111,12 @@ def metrics_callback(path: str | Path) -> Any:
     return MetricsFileCallback()
 
 
-def progress_callback(description: str = "Fine-tuning") -> Any:
-    """A callback drawing a rich progress bar on stderr: step/total, loss, eval loss, tokens/s, ETA."""
+_SFT_FIELDS = {"loss": "loss", "eval": "eval_loss", "tok/s": "tokens_per_s"}
+
+
+def progress_callback(description: str = "Fine-tuning", fields: dict[str, str] | None = None) -> Any:
+    """A callback drawing a rich progress bar on stderr: step/total, the latest value of each log key in
+    ``fields`` (label -> key; default loss, eval loss and tokens/s), elapsed time and ETA."""
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -117,19 +128,23 @@ def progress_callback(description: str = "Fine-tuning") -> Any:
     )
     from transformers import TrainerCallback
 
+    shown_keys = dict(fields or _SFT_FIELDS)
+    slots = {label: f"f{i}" for i, label in enumerate(shown_keys)}
+
     class RichProgressCallback(TrainerCallback):
         def __init__(self) -> None:
             self.progress: Progress | None = None
             self.task: Any = None
 
         def on_train_begin(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+            columns = "  ".join(f"{label} {{task.fields[{slot}]}}" for label, slot in slots.items())
             self.progress = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("loss {task.fields[loss]}  eval {task.fields[eval_loss]}  {task.fields[speed]} tok/s"),
+                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(columns),
                 TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True), transient=False)
             self.progress.start()
+            blank: dict[str, Any] = dict.fromkeys(slots.values(), "-")
             self.task = self.progress.add_task(description, total=state.max_steps, completed=state.global_step,
-                                               loss="-", eval_loss="-", speed="-")
+                                               **blank)
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
             if self.progress is not None:
@@ -139,9 +154,8 @@ def progress_callback(description: str = "Fine-tuning") -> Any:
                    **kwargs: Any) -> None:
             if self.progress is None or not logs:
                 return
-            fields = {"loss": logs.get("loss"), "eval_loss": logs.get("eval_loss"), "speed": logs.get("tokens_per_s")}
-            shown: dict[str, Any] = {k: (f"{v:.4g}" if k != "speed" else f"{v:.0f}")
-                                     for k, v in fields.items() if v is not None}
+            shown: dict[str, Any] = {slots[label]: (f"{logs[key]:.0f}" if key.endswith("per_s") else f"{logs[key]:.4g}")
+                     for label, key in shown_keys.items() if isinstance(logs.get(key), (int, float))}
             self.progress.update(self.task, **shown)
 
         def on_train_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
@@ -151,3 +165,17 @@ def progress_callback(description: str = "Fine-tuning") -> Any:
                 self.progress = None
 
     return RichProgressCallback()
+
+
+def run_callbacks(metrics: Any, extra: Any, *, progress: str | None, fields: dict[str, str] | None = None,
+                  patience: int | None = None) -> list[Any]:
+    """A run's callbacks in order: the metrics file, the caller's, the progress bar (``progress`` is its
+    description; None for none) and early stopping after ``patience`` evaluations without improvement."""
+    callbacks = [metrics, *extra]
+    if progress is not None:
+        callbacks.append(progress_callback(progress, fields))
+    if patience:
+        from transformers import EarlyStoppingCallback
+
+        callbacks.append(EarlyStoppingCallback(early_stopping_patience=patience))
+    return callbacks

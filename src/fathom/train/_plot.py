@@ -1,4 +1,4 @@
-"""The loss curve of a run: training and evaluation loss against the optimizer step, as a PNG.
+"""The curves of a run as PNGs: SFT loss (:func:`plot_losses`), RFT reward and validation score (:func:`plot_rewards`).
 
 Drawn with matplotlib's Agg backend (no display needed) from ``metrics.jsonl`` and written atomically.
 Not covered: interactive plots and comparisons across runs (``fathom.evaluate`` reports).
@@ -11,7 +11,7 @@ from typing import Any
 
 from fathom._manifest import save_figure
 
-__all__ = ["plot_losses"]
+__all__ = ["plot_losses", "plot_rewards"]
 
 
 def plot_losses(records: list[dict[str, Any]], path: str | Path, *, title: str = "Fine-tuning loss") -> Path:
@@ -43,3 +43,46 @@ def plot_losses(records: list[dict[str, Any]], path: str | Path, *, title: str =
     if train or evals:
         ax.legend()
     return save_figure(fig, path)
+
+
+def plot_rewards(records: list[dict[str, Any]], path: str | Path, *, title: str = "Reinforcement fine-tuning") -> Path:
+    """Plot an RFT run's ``metrics.jsonl``: the rollouts' mean reward (with its spread within groups) and the
+    validation score against the step, and below them the share of groups with no reward spread.
+
+    Args:
+        records: log records (see :func:`fathom.train.read_metrics`).
+        path: the PNG to write.
+        title: the figure title.
+
+    Returns:
+        ``path``.
+    """
+    from matplotlib.figure import Figure
+
+    path = Path(path)
+    train = [(r["step"], r["reward"], r.get("reward_std") or 0.0) for r in records if r.get("reward") is not None]
+    evals = [(r["step"], r["eval_score"]) for r in records if r.get("eval_score") is not None]
+    flat = [(r["step"], r["frac_reward_zero_std"]) for r in records if r.get("frac_reward_zero_std") is not None]
+    fig = Figure(figsize=(7, 5.5), dpi=100)
+    top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    if train:
+        steps, means, stds = zip(*train, strict=True)
+        top.plot(steps, means, label="rollout reward (mean)", color="tab:blue")
+        top.fill_between(steps, [m - s for m, s in zip(means, stds, strict=True)],
+                         [m + s for m, s in zip(means, stds, strict=True)], color="tab:blue", alpha=0.15,
+                         label="± reward std")
+    if evals:
+        top.plot(*zip(*evals, strict=True), label="validation score (greedy)", color="tab:orange", marker="o")
+    top.set_ylabel("grader score")
+    top.set_title(title)
+    top.grid(alpha=0.3)
+    if train or evals:
+        top.legend(loc="lower right")
+    if flat:
+        bottom.plot(*zip(*flat, strict=True), color="tab:red")
+    bottom.set_ylim(-0.05, 1.05)
+    bottom.set_ylabel("groups with\nno spread")
+    bottom.set_xlabel("step")
+    bottom.grid(alpha=0.3)
+    return save_figure(fig, path)
+

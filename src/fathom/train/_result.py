@@ -1,4 +1,4 @@
-"""What a fine-tuning run returns (:class:`SFTResult`) and keeps in ``OUT/result.json``."""
+"""What a fine-tuning run returns (:class:`SFTResult`, :class:`RFTResult`) and keeps in ``OUT/result.json``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-__all__ = ["SFTResult"]
+__all__ = ["RFTResult", "SFTResult"]
 
 
 @dataclass
@@ -63,6 +63,66 @@ class SFTResult:
 
     @classmethod
     def load(cls, out: str | Path) -> SFTResult:
+        """Read ``OUT/result.json`` of a finished run."""
+        data = json.loads((Path(out) / "result.json").read_text(encoding="utf-8"))
+        return cls(**{f.name: data[f.name] for f in fields(cls)})
+
+
+@dataclass
+class RFTResult:
+    """The outcome of :func:`fathom.train.train_rft`."""
+
+    out: str
+    """The run folder; it is also the model spec of the result (``fathom eval --model OUT``)."""
+    kind: str
+    """``"lora"`` (an adapter on ``base``) or ``"full"``."""
+    base: str
+    """Model spec of the base model."""
+    algorithm: str
+    """``"grpo"`` or ``"rloo"``."""
+    steps: int
+    """Optimizer steps done."""
+    planned_steps: int
+    """Steps the schedule planned; fewer were done when early stopping ended the run."""
+    stopped_early: bool
+    """True when early stopping ended the run."""
+    first_reward: float | None
+    """Mean reward of the first logged step's rollouts."""
+    last_reward: float | None
+    """Mean reward of the last logged step's rollouts."""
+    zero_spread_share: float | None
+    """Mean share of prompt groups whose completions all got the same reward (no learning signal)."""
+    first_val_score: float | None
+    """Validation score before training (step 0), when validating."""
+    best_val_score: float | None
+    """Validation score of the final model (the best checkpoint's)."""
+    best_checkpoint: str | None
+    """Checkpoint the final model came from (with eval data)."""
+    resumed_from: str | None
+    """Checkpoint this invocation resumed from."""
+    reward_check: str | None
+    """Advice of the reward check at the start (``ready``, ``hackable``...), None when skipped."""
+    rollout_tokens_per_s: float | None
+    """Completion tokens generated per second of rollout, over this invocation."""
+    s_per_step: float | None
+    """Seconds per optimizer step (rollouts, grading and update) over this invocation."""
+    train_seconds: float
+    """Wall time of ``trainer.train()`` in this invocation."""
+    total_seconds: float
+    """Wall time of the whole call."""
+    metrics: str
+    """Path of ``metrics.jsonl``."""
+    plot: str
+    """Path of the reward / validation-score curve PNG."""
+    manifest: str
+    """Path of ``manifest.json``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy."""
+        return asdict(self)
+
+    @classmethod
+    def load(cls, out: str | Path) -> RFTResult:
         """Read ``OUT/result.json`` of a finished run."""
         data = json.loads((Path(out) / "result.json").read_text(encoding="utf-8"))
         return cls(**{f.name: data[f.name] for f in fields(cls)})

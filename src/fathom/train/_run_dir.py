@@ -2,7 +2,7 @@
 
 Layout of ``OUT``::
 
-    sft_args.json          the arguments the run started with (checked again on --resume)
+    sft_args.json          the arguments the run started with (checked again on --resume; rft_args.json for RFT)
     checkpoints/checkpoint-N/   trainer checkpoints (weights, optimizer, scheduler, RNG, trainer_state.json)
     metrics.jsonl  loss.png  manifest.json
     adapter_config.json adapter_model.safetensors fathom.json  (or config.json model.safetensors)
@@ -22,17 +22,19 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from fathom._manifest import atomic_write_text
+from fathom._files import atomic_dir
+from fathom._manifest import atomic_write_text, file_sha256
 from fathom.errors import ConfigError, Problem
 
-__all__ = ["ARGS_FILE", "RESULT_FILE", "complete_checkpoints", "start_run"]
+__all__ = ["ARGS_FILE", "RESULT_FILE", "checkpoint_step", "complete_checkpoints", "file_sha", "save_final",
+           "start_run"]
 
 ARGS_FILE = "sft_args.json"
 RESULT_FILE = "result.json"
 CHECKPOINTS = "checkpoints"
 _CHECKPOINT = re.compile(r"^checkpoint-(\d+)$")
 # Fields that may differ between a run and its resumption
-_MAY_CHANGE = {"resume", "progress", "device"}
+_MAY_CHANGE = {"resume", "progress", "device", "reward_check", "reward_check_prompts"}
 
 
 def _is_complete(folder: Path, step: int) -> bool:
@@ -76,13 +78,15 @@ def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def start_run(out: str | Path, config: dict[str, Any], *, resume: bool) -> tuple[str, Path | None]:
+def start_run(out: str | Path, config: dict[str, Any], *, resume: bool,
+              args_name: str = ARGS_FILE) -> tuple[str, Path | None]:
     """Prepare ``out`` for a run and say how to proceed.
 
     Args:
         out: the run folder.
         config: the run's arguments (JSON-ready, see :meth:`fathom.train.SFTArgs.to_dict`).
         resume: continue the run already in ``out`` (a missing or empty folder starts a new one).
+        args_name: the file the arguments are kept in (``sft_args.json``, ``rft_args.json``...).
 
     Returns:
         ``("new", None)``, ``("resume", checkpoint or None)`` (None: the run was killed before its first
@@ -93,7 +97,7 @@ def start_run(out: str | Path, config: dict[str, Any], *, resume: bool) -> tuple
             started with different arguments.
     """
     out = Path(out)
-    args_file = out / ARGS_FILE
+    args_file = out / args_name
     holds_files = out.is_dir() and any(out.iterdir())
     if out.exists() and not out.is_dir():
         raise ConfigError([Problem("--out", f"{out} is a file; pass a folder for the run")])
@@ -105,7 +109,7 @@ def start_run(out: str | Path, config: dict[str, Any], *, resume: bool) -> tuple
         raise ConfigError([Problem("--out", f"{out} already holds files; pass --resume to continue the run there, "
                                             f"or choose a new or empty folder")])
     if not args_file.exists():
-        raise ConfigError([Problem("--resume", f"{out} holds files but no {ARGS_FILE}, so it is not a Fathom "
+        raise ConfigError([Problem("--resume", f"{out} holds files but no {args_name}, so it is not a Fathom "
                                                f"training run; choose a new or empty --out folder")])
     problems = _differences(json.loads(args_file.read_text(encoding="utf-8")), config)
     if problems:
@@ -115,3 +119,24 @@ def start_run(out: str | Path, config: dict[str, Any], *, resume: bool) -> tuple
     _remove_incomplete(out)
     done = complete_checkpoints(out)
     return "resume", done[-1] if done else None
+
+
+def checkpoint_step(checkpoint: Path | None) -> int:
+    """The step of a ``checkpoint-N`` folder (0 for None: a run that starts from scratch)."""
+    return int(checkpoint.name.rsplit("-", 1)[1]) if checkpoint else 0
+
+
+def file_sha(path: Any) -> str | None:
+    """SHA-256 of a data file recorded with the run's arguments (None when there is no such file)."""
+    return file_sha256(path) if path is not None and Path(path).is_file() else None
+
+
+def save_final(trainer: Any, tokenizer: Any, out: Path, meta: dict[str, str]) -> None:
+    """Write the model, tokenizer and ``fathom.json`` into a temporary folder, then move them into ``out``
+    (each file replaces its namesake; the run's checkpoints and logs stay)."""
+    with atomic_dir(out, exists="merge") as tmp:
+        trainer.save_model(str(tmp))
+        tokenizer.save_pretrained(str(tmp))
+        (tmp / "fathom.json").write_text(json.dumps(meta) + "\n", encoding="utf-8")
+        (tmp / "README.md").unlink(missing_ok=True)  # TRL's model card names a hub repo we never push to
+        (tmp / "training_args.bin").unlink(missing_ok=True)  # a pickle; the checkpoints keep theirs

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fathom.errors import ConfigError, Problem
-from fathom.train._args import SFTArgs
+from fathom.train._args import SFTArgs, TrainArgs
 
 if TYPE_CHECKING:
     from peft import LoraConfig
@@ -24,23 +25,34 @@ if TYPE_CHECKING:
 
     from fathom.models import ModelSpec
 
-__all__ = ["activation_memory", "base_spec", "check_model", "cpu_has_native_bf16", "free_memory",
+__all__ = ["activation_memory", "base_spec", "check_model", "cpu_has_native_bf16", "free_memory", "is_peft",
            "load_for_training", "lora_config", "precision", "quiet_libraries", "sft_config", "use_checkpointing"]
 
 _NOISY_LOGGERS = ("transformers", "trl", "peft", "accelerate", "datasets")
 
 
+_NO_BF16_ISAS = {"DEFAULT", "SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2", "AVX512_CORE", "AVX512_CORE_VNNI"}
+
+
 def cpu_has_native_bf16() -> bool:
     """True when this CPU multiplies bfloat16 natively (AVX512-BF16 or AMX), where bf16 matmuls run 2-3x
-    faster than float32; older CPUs emulate bf16 and are better off in float32."""
+    faster than float32; older CPUs emulate bf16 and are better off in float32.
+
+    Kernel caps count as the CPU: with ``ATEN_CPU_CAPABILITY=avx2`` (or ``default``) or a
+    ``ONEDNN_MAX_CPU_ISA`` below AVX512-BF16, the answer is False, so an AVX2 machine can be emulated.
+    """
     import torch
+
+    if (os.environ.get("ATEN_CPU_CAPABILITY", "").upper() in _NO_BF16_ISAS
+            or os.environ.get("ONEDNN_MAX_CPU_ISA", "").upper() in _NO_BF16_ISAS):
+        return False
 
     # torch exposes these probes only as private helpers; a torch without them counts as "no"
     probes = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
     return any(probe() for probe in probes if probe is not None)
 
 
-def precision(args: SFTArgs, device: str) -> tuple[str, bool]:
+def precision(args: TrainArgs, device: str) -> tuple[str, bool]:
     """``(weight dtype, bf16 autocast)`` for a run.
 
     Weights stay float32 and matmuls run in bfloat16 under autocast where the hardware does bf16 natively
@@ -71,7 +83,7 @@ def base_spec(spec: str) -> str:
     return resolved.spec
 
 
-def check_model(args: SFTArgs) -> ModelSpec:
+def check_model(args: TrainArgs) -> ModelSpec:
     """Resolve ``args.model`` and check it can be trained with these arguments (nothing is loaded).
 
     Raises:
@@ -85,7 +97,7 @@ def check_model(args: SFTArgs) -> ModelSpec:
         raise ConfigError([Problem("--model", f"{args.model!r} is a remote endpoint; fine-tuning needs local "
                                               f"weights (a bundled name, a hub id or a folder)")])
     if isinstance(spec, AdapterSpec) and not args.full:
-        given = [n for n in ("lora_rank", "lora_alpha", "lora_dropout", "target_modules")
+        given = [n for n in ("lora_rank", "lora_alpha", "lora_dropout", "target_modules", "lora_layers")
                  if getattr(args, n) is not None]
         if given:
             raise ConfigError([Problem("--" + n.replace("_", "-"), f"cannot change the shape of the existing adapter "
@@ -94,7 +106,7 @@ def check_model(args: SFTArgs) -> ModelSpec:
     return spec
 
 
-def load_for_training(args: SFTArgs, spec: ModelSpec, device: str) -> tuple[Any, Any]:
+def load_for_training(args: TrainArgs, spec: ModelSpec, device: str) -> tuple[Any, Any]:
     """Load ``(model, tokenizer)`` to fine-tune (``spec`` from :func:`check_model`).
 
     A LoRA adapter continues training (its weights trainable), or with ``full`` is merged into its base first.
@@ -109,6 +121,13 @@ def load_for_training(args: SFTArgs, spec: ModelSpec, device: str) -> tuple[Any,
     if isinstance(spec, AdapterSpec):
         model = model.merge_and_unload()
     return model, tokenizer
+
+
+def is_peft(model: Any) -> bool:
+    """True for a PEFT (LoRA) model."""
+    from peft import PeftModel
+
+    return isinstance(model, PeftModel)
 
 
 def activation_memory(model_config: Any, tokens: int) -> int:
@@ -139,25 +158,47 @@ def free_memory(device: str) -> int | None:
     return None
 
 
-def use_checkpointing(args: SFTArgs, model: Any, longest: int, device: str) -> bool:
-    """Whether to checkpoint activations: as asked, else only when the largest batch would not fit in half
-    the free memory (checkpointing costs about 40% more time)."""
+def use_checkpointing(args: TrainArgs, model: Any, batch_tokens: int, device: str) -> bool:
+    """Whether to checkpoint activations: as asked, else only when the largest batch (``batch_tokens``:
+    batch size x longest example) would not fit in half the free memory (checkpointing costs about 40% more
+    time)."""
     if args.gradient_checkpointing is not None:
         return args.gradient_checkpointing
     free = free_memory(device)
-    return free is not None and activation_memory(model.config, args.batch_size * longest) > free // 2
+    return free is not None and activation_memory(model.config, batch_tokens) > free // 2
 
 
-def lora_config(args: SFTArgs) -> LoraConfig | None:
-    """The PEFT LoRA config of a LoRA run (None for full fine-tuning)."""
+def lora_config(args: TrainArgs, model: Any = None) -> LoraConfig | None:
+    """The PEFT LoRA config of a LoRA run (None for full fine-tuning).
+
+    With ``lora_layers`` the adapters go on the top layers only (``model`` gives the layer count).
+    """
     settings = args.effective_lora()
     if settings is None:
         return None
     from peft import LoraConfig
 
+    layers = None
+    if "lora_layers" in settings:
+        total = int(model.config.get_text_config().num_hidden_layers)
+        if settings["lora_layers"] > total:
+            raise ConfigError([Problem("--lora-layers", f"the model has {total} layers, got {settings['lora_layers']}; "
+                                                        f"pass at most {total} (or leave it unset for every layer)")])
+        layers = list(range(total - settings["lora_layers"], total))
+        if settings["target_modules"] == "all-linear":  # PEFT takes layers_to_transform with named modules only
+            settings["target_modules"] = _linear_names(model)
     return LoraConfig(r=settings["lora_rank"], lora_alpha=settings["lora_alpha"],
                       lora_dropout=settings["lora_dropout"], target_modules=settings["target_modules"],
-                      task_type="CAUSAL_LM")
+                      layers_to_transform=layers, task_type="CAUSAL_LM")
+
+
+def _linear_names(model: Any) -> list[str]:
+    """Names of the linear projections inside the transformer layers (what PEFT's ``all-linear`` selects)."""
+    import torch
+
+    output = model.get_output_embeddings()
+    return sorted({name.rsplit(".", 1)[-1] for name, module in model.named_modules()
+                   if isinstance(module, torch.nn.Linear) and module is not output and ".layers." in f".{name}"})
 
 
 def sft_config(args: SFTArgs, checkpoints: Path, device: str, *, evaluate: bool,

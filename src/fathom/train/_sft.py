@@ -19,19 +19,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from fathom._files import atomic_dir
-from fathom._manifest import atomic_write_text, file_sha256, write_manifest
+from fathom._manifest import atomic_write_text, write_manifest
 from fathom.errors import DataError, Problem
 from fathom.train._args import SFTArgs
-from fathom.train._callbacks import metrics_callback, progress_callback, read_metrics, truncate_metrics
+from fathom.train._callbacks import metrics_callback, read_metrics, run_callbacks, truncate_metrics
 from fathom.train._data import read_training_examples, tokenize_examples
 from fathom.train._loss import sft_trainer_class
 from fathom.train._plot import plot_losses
 from fathom.train._result import SFTResult
-from fathom.train._run_dir import CHECKPOINTS, RESULT_FILE, start_run
+from fathom.train._run_dir import CHECKPOINTS, RESULT_FILE, checkpoint_step, file_sha, save_final, start_run
 from fathom.train._setup import (
     base_spec,
     check_model,
+    is_peft,
     load_for_training,
     lora_config,
     quiet_libraries,
@@ -67,12 +67,12 @@ def train_sft(args: SFTArgs, *, callbacks: Sequence[Any] = ()) -> SFTResult:
     eval_examples = read_training_examples(args.eval_data, flag="--eval-data") if args.eval_data else None
 
     # 2. The run folder: new, resumed from its latest complete checkpoint, or already finished
-    run_config = {**args.to_dict(), "data_sha256": _sha(args.data), "eval_data_sha256": _sha(args.eval_data)}
+    run_config = {**args.to_dict(), "data_sha256": file_sha(args.data), "eval_data_sha256": file_sha(args.eval_data)}
     state, resume_from = start_run(out, run_config, resume=args.resume)
     if state == "finished":
         return SFTResult.load(out)
     metrics_path = out / "metrics.jsonl"
-    truncate_metrics(metrics_path, _checkpoint_step(resume_from))
+    truncate_metrics(metrics_path, checkpoint_step(resume_from))
 
     from datasets import Dataset
 
@@ -95,18 +95,13 @@ def train_sft(args: SFTArgs, *, callbacks: Sequence[Any] = ()) -> SFTResult:
         # 5. The trainer: TRL's SFTTrainer with LoRA (unless --full) and the labelled-positions loss
         checkpoints = out / CHECKPOINTS
         longest = max(len(row["input_ids"]) for row in train_rows + eval_rows)
-        checkpointing = use_checkpointing(args, model, longest, device)
+        checkpointing = use_checkpointing(args, model, args.batch_size * longest, device)
         config = sft_config(args, checkpoints, device, evaluate=bool(eval_rows), checkpointing=checkpointing)
         metrics = metrics_callback(metrics_path)
-        trainer_callbacks = [metrics, *callbacks]
-        if args.progress:
-            trainer_callbacks.append(progress_callback(f"SFT {Path(str(args.model)).name}"))
-        if args.early_stopping_patience:
-            from transformers import EarlyStoppingCallback
-
-            trainer_callbacks.append(EarlyStoppingCallback(early_stopping_patience=args.early_stopping_patience))
+        trainer_callbacks = run_callbacks(metrics, callbacks, patience=args.early_stopping_patience,
+                                          progress=f"SFT {Path(str(args.model)).name}" if args.progress else None)
         trainer_cls = sft_trainer_class() if args.loss_positions_only else _plain_trainer_class()
-        peft_config = None if _is_peft(model) else lora_config(args)  # an adapter being continued has its own
+        peft_config = None if is_peft(model) else lora_config(args, model)  # an adapter being continued has its own
         trainer = trainer_cls(model=model, args=config, train_dataset=Dataset.from_list(train_rows),
                               eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
                               processing_class=tokenizer, peft_config=peft_config, callbacks=trainer_callbacks)
@@ -120,9 +115,9 @@ def train_sft(args: SFTArgs, *, callbacks: Sequence[Any] = ()) -> SFTResult:
         train_seconds = time.perf_counter() - train_started
 
         # 7. The final model at the top of the run folder, with its tokenizer: the folder is a model spec
-        lora = _is_peft(trainer.model)
+        lora = is_peft(trainer.model)
         base = base_spec(args.model)
-        _save_final(trainer, tokenizer, out, {"base": base} if lora else {"trained_from": base})
+        save_final(trainer, tokenizer, out, {"base": base} if lora else {"trained_from": base})
 
     # 8. Records: loss curve, manifest and result (written last: the run is finished)
     records = read_metrics(metrics_path)
@@ -148,32 +143,7 @@ def train_sft(args: SFTArgs, *, callbacks: Sequence[Any] = ()) -> SFTResult:
     return result
 
 
-def _sha(path: Any) -> str | None:
-    return file_sha256(path) if path is not None and Path(path).is_file() else None
-
-
-def _checkpoint_step(checkpoint: Path | None) -> int:
-    return int(checkpoint.name.rsplit("-", 1)[1]) if checkpoint else 0
-
-
-def _is_peft(model: Any) -> bool:
-    from peft import PeftModel
-
-    return isinstance(model, PeftModel)
-
-
 def _plain_trainer_class() -> type:
     from trl.trainer.sft_trainer import SFTTrainer
 
     return SFTTrainer
-
-
-def _save_final(trainer: Any, tokenizer: Any, out: Path, meta: dict[str, str]) -> None:
-    """Write the model, tokenizer and ``fathom.json`` into a temporary folder, then move them into ``out``
-    (each file replaces its namesake; the run's checkpoints and logs stay)."""
-    with atomic_dir(out, exists="merge") as tmp:
-        trainer.save_model(str(tmp))
-        tokenizer.save_pretrained(str(tmp))
-        (tmp / "fathom.json").write_text(json.dumps(meta) + "\n", encoding="utf-8")
-        (tmp / "README.md").unlink(missing_ok=True)  # TRL's model card names a hub repo we never push to
-        (tmp / "training_args.bin").unlink(missing_ok=True)  # a pickle; the checkpoints keep theirs

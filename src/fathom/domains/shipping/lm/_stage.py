@@ -12,6 +12,9 @@ From model runs to chat examples, one per (run, sea area):
 * **reference**: the text and its parsed fields, for the shipping grader;
 * **split by date**: the last ``test_days`` days are the test set, the ``val_days`` before them
   validation, the rest training; all runs of one day share a split, so no day is in two.
+* **prompt files**: ``train_prompts.jsonl`` and ``val_prompts.jsonl`` hold the same rows as
+  ``train.jsonl`` and ``val.jsonl`` without the final assistant turn (``reference`` and ``meta``
+  kept), for RFT, whose trainer generates the answers itself and refuses rows that end in one.
 
 Statistics are cached per run under the stage folder, so an interrupted build resumes.
 """
@@ -24,7 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from fathom.datasets import read_jsonl, write_jsonl
+from fathom.datasets import prompt_messages, read_jsonl, write_jsonl
 from fathom.domains.shipping.areas import sea_areas
 from fathom.domains.shipping.lm._prompt import area_messages
 from fathom.errors import ConfigError, DomainError, Problem
@@ -157,7 +160,7 @@ def build_dataset_stage(ctx: StageContext, start: str = "2025-01-01", days: int 
                         max_train: int | None = None, max_val: int | None = 62, fewshot: int = 3,
                         nwp_dir: InputPath | None = None, bulletins: InputPath | None = None,
                         workers: int = 1) -> dict[str, Any]:
-    """Build train/val/test examples from model runs; returns their paths and sizes.
+    """Build train/val/test examples (and train/val prompt files) from model runs; returns their paths and sizes.
 
     Args:
         start: first day of synthetic runs (ISO date).
@@ -205,6 +208,9 @@ def build_dataset_stage(ctx: StageContext, start: str = "2025-01-01", days: int 
     out: dict[str, Any] = {}
     for key, rows in {**split, "fewshot": shots}.items():
         out[key] = str(write_jsonl(ctx.out_dir / f"{key}.jsonl", rows))
+    for key in ("train", "val"):  # for RFT, which generates the answer itself
+        prompts = [{**row, "messages": prompt_messages(row)} for row in split[key]]
+        out[f"{key}_prompts"] = str(write_jsonl(ctx.out_dir / f"{key}_prompts.jsonl", prompts))
     out["sizes"] = {k: len(v) for k, v in split.items()}
     out["days"] = {k: sorted({e["meta"]["source"] for e in v}) for k, v in split.items()}
     out["runs"] = len(runs)
@@ -218,5 +224,6 @@ def build_dataset_stage(ctx: StageContext, start: str = "2025-01-01", days: int 
     return out
 
 
-build_dataset_stage.outputs = ("train", "val", "test", "fewshot", "sizes", "days", "runs")  # type: ignore[attr-defined]
+build_dataset_stage.outputs = (  # type: ignore[attr-defined]
+    "train", "val", "test", "fewshot", "train_prompts", "val_prompts", "sizes", "days", "runs")
 build_dataset_stage.check_args = dataset_argument_problems  # type: ignore[attr-defined]
