@@ -178,9 +178,12 @@ def test_a_reward_blind_to_duplicate_calls_is_hackable() -> None:
     assert probes["duplicate_call"].passed is False and probes["duplicate_call"].n == 3  # not the no-call example
     assert check.advice == "hackable" and "'duplicate_call'" in check.advice_text
     assert probes["empty"].n == 3 and probes["long"].n == 0  # the no-call example has nothing to be wrong against
-    # the tool_call grader gives a duplicated call less than full credit
+    # the tool_call grader counts a call made twice against exact_match and arg_accuracy, so the probe
+    # stays under its limit (it scored 0.80 before; with one-argument calls now
+    # 0.3 x name_f1 2/3 + 0.4 x arg_accuracy 1/2 + 0.2 x sequence 1/2 + 0.1 x exact 1/2 = 0.55)
     tool_call = {p.name: p for p in check_reward(build_grader("tool_call"), examples, samples).probes}
-    assert tool_call["duplicate_call"].max < 1.0 and tool_call["wrong"].passed is True
+    assert tool_call["duplicate_call"].passed is True and tool_call["wrong"].passed is True
+    assert tool_call["duplicate_call"].max == pytest.approx(0.55)
 
 
 # -- the report ---------------------------------------------------------------------------------

@@ -202,3 +202,12 @@ def test_a_killed_run_resumes_to_the_same_final_step(tiny_model_dir: Path, tmp_p
     assert result.resumed_from is not None and Path(result.resumed_from) == before[-1]
     steps = [r["step"] for r in read_metrics(out / "metrics.jsonl") if "reward" in r]
     assert steps == list(range(1, MAX_STEPS + 1))  # each step logged once across the kill
+
+
+def test_rloo_runs_with_its_own_defaults(tiny_model_dir: Path, tmp_path: Path) -> None:
+    result = train_rft(_args(tiny_model_dir, _prompts(tmp_path / "p.jsonl"), tmp_path / "run", algorithm="rloo",
+                             max_steps=2))
+    assert result.algorithm == "rloo" and result.steps == 2
+    saved = json.loads((tmp_path / "run" / "rft_args.json").read_text())
+    assert saved["algorithm"] == "rloo"
+    assert all("reward" in r for r in read_metrics(result.metrics) if r.get("step", 0) > 0 and "loss" in r)
