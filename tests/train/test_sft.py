@@ -19,10 +19,11 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jin
 
 def test_public_api_is_pinned() -> None:
     assert sorted(fathom.train.__all__) == [
-        "DTYPES", "DemoResult", "IGNORE_INDEX", "SCHEDULERS", "SFTArgs", "SFTResult", "TokenStats",
+        "ALGORITHMS", "DTYPES", "DemoResult", "GRPO_LOSS_TYPES", "IGNORE_INDEX", "REWARD_CHECKS", "RFTArgs",
+        "RFTResult", "SCHEDULERS", "SFTArgs", "SFTResult", "TokenStats", "TrainArgs",
         "activation_memory", "complete_checkpoints", "field_help", "masked_lm_loss", "merge_adapter", "plot_losses",
-        "read_metrics", "read_training_examples", "run_demo", "sea_state_examples", "sea_state_word",
-        "tokenize_example", "tokenize_examples", "train_sft"]
+        "plot_rewards", "read_metrics", "read_prompts", "read_training_examples", "run_demo", "sea_state_examples",
+        "sea_state_word", "tokenize_example", "tokenize_examples", "train_rft", "train_sft"]
 
 
 def _lora(tiny: Path, out: Path, data: Path, eval_data: Path | None = None, **kw: Any) -> Any:

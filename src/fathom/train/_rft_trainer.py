@@ -69,14 +69,16 @@ def rft_trainer_class(algorithm: str) -> type:
 
         def _generate_single_turn(self, prompt_ids: Any, *args: Any, **kwargs: Any) -> Any:
             started = time.perf_counter()
-            completion_ids, *rest = super()._generate_single_turn(prompt_ids, *args, **kwargs)
+            result = super()._generate_single_turn(prompt_ids, *args, **kwargs)
             seconds = time.perf_counter() - started
+            # GRPO returns (completion ids, logprobs), RLOO the completion ids alone
+            completion_ids = result[0] if isinstance(result, tuple) else result
             tokens = sum(len(ids) for ids in completion_ids)
             model: Any = self.model
             mode = "train" if model.training else "eval"
             self._metrics[mode]["rollout/seconds"].append(seconds)
             self._metrics[mode]["rollout/tokens_per_s"].append(tokens / seconds if seconds > 0 else math.nan)
-            return (completion_ids, *rest)
+            return result
 
         def evaluate(self, eval_dataset: Any = None, ignore_keys: Any = None,
                      metric_key_prefix: str = "eval") -> dict[str, float]:
