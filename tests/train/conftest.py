@@ -100,3 +100,39 @@ def _one_torch_thread() -> Any:
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def _kill_after_first_checkpoint(argv: list[str], out: Path, log: Path) -> list[Path]:
+    """Run ``fathom ARGV`` in a child process, SIGKILL it once ``out`` holds a complete checkpoint, and
+    return the complete checkpoints it left (the run must not have finished)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from fathom.train import complete_checkpoints
+
+    code = "import sys; from fathom.cli import main; main(sys.argv[1:])"
+    with open(log, "wb") as fh:  # a file, not a pipe: a full pipe would block the child
+        proc = subprocess.Popen([sys.executable, "-c", code, *argv], stdout=fh, stderr=subprocess.STDOUT,
+                                env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    deadline = time.monotonic() + 240
+    try:
+        while not complete_checkpoints(out):
+            assert proc.poll() is None, f"the run ended before its first checkpoint: {log.read_text()[-2000:]}"
+            assert time.monotonic() < deadline, "no checkpoint within 240 s"
+            time.sleep(0.02)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    before = complete_checkpoints(out)
+    assert before and not (out / "result.json").exists()  # killed before the end
+    return before
+
+
+@pytest.fixture
+def kill_after_first_checkpoint() -> Any:
+    """``kill(argv, out, log) -> checkpoints``: a CLI training run killed after its first checkpoint."""
+    return _kill_after_first_checkpoint

@@ -3,11 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -22,33 +17,16 @@ def _args(tiny: Path, data: Path, out: Path, **kw: Any) -> SFTArgs:
                    progress=False, **kw)
 
 
-def _start_cli(tiny: Path, data: Path, out: Path, log: Path) -> subprocess.Popen[bytes]:
-    argv = ["train", "sft", "--model", str(tiny), "--data", str(data), "--out", str(out), "--max-steps",
+def _argv(tiny: Path, data: Path, out: Path) -> list[str]:
+    return ["train", "sft", "--model", str(tiny), "--data", str(data), "--out", str(out), "--max-steps",
             str(MAX_STEPS), "--save-steps", str(SAVE_STEPS), "--batch-size", "2", "--logging-steps", "5",
             "--save-total-limit", "100", "--seed", "3", "--quiet"]
-    code = "import sys; from fathom.cli import main; main(sys.argv[1:])"
-    with open(log, "wb") as fh:  # a file, not a pipe: a full pipe would block the child
-        return subprocess.Popen([sys.executable, "-c", code, *argv], stdout=fh, stderr=subprocess.STDOUT,
-                                env={**os.environ, "PYTHONWARNINGS": "ignore"})
 
 
-def test_killed_run_resumes_without_losing_checkpoints(tiny_model_dir: Path, tmp_path: Path,
-                                                       train_file: Path) -> None:
+def test_killed_run_resumes_without_losing_checkpoints(tiny_model_dir: Path, tmp_path: Path, train_file: Path,
+                                                       kill_after_first_checkpoint: Any) -> None:
     out = tmp_path / "run"
-    log = tmp_path / "killed-run.log"
-    proc = _start_cli(tiny_model_dir, train_file, out, log)
-    deadline = time.monotonic() + 240
-    try:
-        while not complete_checkpoints(out):
-            assert proc.poll() is None, f"the run ended before its first checkpoint: {log.read_text()[-2000:]}"
-            assert time.monotonic() < deadline, "no checkpoint within 240 s"
-            time.sleep(0.02)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL
-    before = complete_checkpoints(out)
-    assert before and not (out / "result.json").exists()  # killed before the end
+    before = kill_after_first_checkpoint(_argv(tiny_model_dir, train_file, out), out, tmp_path / "killed-run.log")
 
     result = train_sft(_args(tiny_model_dir, train_file, out, resume=True))
     assert result.steps == result.planned_steps == MAX_STEPS

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -171,7 +170,8 @@ def test_a_hackable_reward_stops_the_run_before_training(tiny_model_dir: Path, t
 MAX_STEPS, EVAL_STEPS = 40, 5
 
 
-def test_a_killed_run_resumes_to_the_same_final_step(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_a_killed_run_resumes_to_the_same_final_step(tiny_model_dir: Path, tmp_path: Path,
+                                                     kill_after_first_checkpoint: Any) -> None:
     data = _prompts(tmp_path / "p.jsonl", 16)
     out = tmp_path / "run"
     argv = ["train", "rft", "--model", str(tiny_model_dir), "--data", str(data), "--out", str(out),
@@ -179,22 +179,7 @@ def test_a_killed_run_resumes_to_the_same_final_step(tiny_model_dir: Path, tmp_p
             "--batch-size", "2", "--num-generations", "2", "--max-completion-length", "8",
             "--save-total-limit", "100", "--reward-check", "off", "--seed", "1", "--learning-rate", "0.01",
             "--quiet"]
-    code = "import sys; from fathom.cli import main; main(sys.argv[1:])"
-    log = tmp_path / "killed.log"
-    with open(log, "wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-c", code, *argv], stdout=fh, stderr=subprocess.STDOUT,
-                                env={**os.environ, "PYTHONWARNINGS": "ignore"})
-    deadline = time.monotonic() + 240
-    try:
-        while not complete_checkpoints(out):
-            assert proc.poll() is None, f"the run ended before its first checkpoint: {log.read_text()[-2000:]}"
-            assert time.monotonic() < deadline, "no checkpoint within 240 s"
-            time.sleep(0.02)
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    before = complete_checkpoints(out)
-    assert before and not (out / "result.json").exists()
+    before = kill_after_first_checkpoint(argv, out, tmp_path / "killed.log")
 
     result = train_rft(_args(tiny_model_dir, data, out, grader="exact", max_steps=MAX_STEPS, eval_steps=EVAL_STEPS,
                              save_total_limit=100, resume=True))

@@ -5,13 +5,30 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = ["RFTResult", "SFTResult"]
 
+_Result = TypeVar("_Result", bound="_StoredResult")
+
+
+class _StoredResult:
+    """What every run result does: a JSON-ready copy, and reading back ``OUT/result.json``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy."""
+        copy: dict[str, Any] = asdict(self)  # type: ignore[call-overload]
+        return copy
+
+    @classmethod
+    def load(cls: type[_Result], out: str | Path) -> _Result:
+        """Read ``OUT/result.json`` of a finished run."""
+        data = json.loads((Path(out) / "result.json").read_text(encoding="utf-8"))
+        return cls(**{f.name: data[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+
 
 @dataclass
-class SFTResult:
+class SFTResult(_StoredResult):
     """The outcome of :func:`fathom.train.train_sft`."""
 
     out: str
@@ -57,19 +74,9 @@ class SFTResult:
     manifest: str
     """Path of ``manifest.json``."""
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready copy."""
-        return asdict(self)
-
-    @classmethod
-    def load(cls, out: str | Path) -> SFTResult:
-        """Read ``OUT/result.json`` of a finished run."""
-        data = json.loads((Path(out) / "result.json").read_text(encoding="utf-8"))
-        return cls(**{f.name: data[f.name] for f in fields(cls)})
-
 
 @dataclass
-class RFTResult:
+class RFTResult(_StoredResult):
     """The outcome of :func:`fathom.train.train_rft`."""
 
     out: str
@@ -116,13 +123,3 @@ class RFTResult:
     """Path of the reward / validation-score curve PNG."""
     manifest: str
     """Path of ``manifest.json``."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready copy."""
-        return asdict(self)
-
-    @classmethod
-    def load(cls, out: str | Path) -> RFTResult:
-        """Read ``OUT/result.json`` of a finished run."""
-        data = json.loads((Path(out) / "result.json").read_text(encoding="utf-8"))
-        return cls(**{f.name: data[f.name] for f in fields(cls)})
