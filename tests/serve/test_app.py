@@ -69,7 +69,8 @@ def _body(**extra: Any) -> dict[str, Any]:
 
 def test_public_api_is_pinned() -> None:
     assert sorted(fathom.serve.__all__) == ["BatchStats", "Batcher", "ChatCompletionBody", "RunningServer",
-                                            "bind_socket", "create_app", "openai_error", "run_server", "start_server"]
+                                            "Unavailable", "bind_socket", "create_app", "openai_error", "run_server",
+                                            "start_server"]
 
 
 def test_health_and_models(app_and_backend: tuple[Any, ScriptedBackend]) -> None:
@@ -133,7 +134,11 @@ def test_history_with_tool_turns_is_passed_through(app_and_backend: tuple[Any, S
     (_body(n=2), "n", "less than or equal to 1"),
     (_body(temperature=3), "temperature", "less than or equal to 2"),
     (_body(max_tokens=0), "max_tokens", "greater than or equal to 1"),
-    (_body(tool_choice="required"), "tool_choice", "'auto' or 'none'"),
+    (_body(tool_choice="required"), "tool_choice", "'required' needs tools"),
+    (_body(tools=TOOLS, tool_choice={"type": "function", "function": {"name": "get_time"}}), "tool_choice",
+     "'get_time', which is not among the tools ('get_weather')"),
+    (_body(tool_choice="sometimes"), "tool_choice", "must be 'auto', 'none', 'required' or"),
+    (_body(stop="x" * 1001), "stop", "at most 1000 characters"),
     (_body(stop=["a", "b", "c", "d", "e"]), "stop", "at most 4"),
     ({"messages": [{"role": "robot", "content": "x"}]}, "messages.0.role", "Input should be"),
     ({"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}]}, "messages.0.content",
@@ -160,13 +165,14 @@ def test_unknown_model_is_404(app_and_backend: tuple[Any, ScriptedBackend]) -> N
     assert response.status_code == 404 and response.json()["error"]["code"] == "model_not_found"
 
 
-def test_backend_failure_is_500_with_message() -> None:
+def test_backend_error_is_502_with_message() -> None:
     app = create_app(ScriptedBackend(fail=True), model_name="tiny")
     response = _post(app, _body())
     app.state.batcher.close()
-    assert response.status_code == 500
-    assert response.json()["error"] == {"message": "the scripted backend broke", "type": "server_error",
-                                        "param": None, "code": None}
+    assert response.status_code == 502
+    assert response.json()["error"] == {
+        "message": "The model backend failed (BackendError: the scripted backend broke); see the server log for "
+                   "details.", "type": "server_error", "param": None, "code": "backend_error"}
 
 
 def test_concurrent_requests_are_batched_into_one_generate_call(app_and_backend: tuple[Any, ScriptedBackend]) -> None:
@@ -237,6 +243,70 @@ def test_one_bad_request_does_not_fail_its_batch() -> None:
 
     responses = asyncio.run(go())
     app.state.batcher.close()
-    assert [r.status_code for r in responses] == [200, 500, 200]
+    assert [r.status_code for r in responses] == [200, 502, 200]
     assert "cannot render 'poison'" in responses[1].json()["error"]["message"]
     assert len(backend.calls[0]) == 3  # tried together first
+
+
+def test_a_backend_returning_too_few_completions_fails_the_rest_not_the_worker() -> None:
+    from fathom.serve import Batcher
+
+    class Short(ScriptedBackend):
+        def generate(self, requests: list[ChatRequest]) -> list[Completion]:
+            return super().generate(requests)[:1]
+
+    batcher = Batcher(Short(), max_batch_size=2, window_s=0.2)
+    try:
+        first, second = (batcher.submit(ChatRequest([{"role": "user", "content": "x"}])) for _ in range(2))
+        assert first.result(10).text == "Hello!"
+        with pytest.raises(BackendError, match="returned 1 completions for 2 requests"):
+            second.result(10)
+        assert batcher.submit(ChatRequest([{"role": "user", "content": "again"}])).result(10).text == "Hello!"
+    finally:
+        batcher.close()
+
+
+def test_cancelled_requests_never_reach_the_backend() -> None:
+    from fathom.serve import Batcher
+
+    backend = ScriptedBackend()
+    batcher = Batcher(backend, max_batch_size=4, window_s=0.2)
+    gone = threading.Event()
+    gone.set()
+    try:
+        futures = [batcher.submit(ChatRequest([{"role": "user", "content": t}], cancel=gone if t == "gone" else None))
+                   for t in ("here", "gone")]
+        done = [f.result(10) for f in futures]
+    finally:
+        batcher.close()
+    assert [c.finish_reason for c in done] == ["stop", "cancelled"]
+    assert [[r.messages[0]["content"] for r in call] for call in backend.calls] == [["here"]]
+    assert batcher.stats.cancelled == 1
+
+
+def test_a_request_that_streamed_is_not_retried_when_its_batch_fails() -> None:
+    from fathom.serve import Batcher
+
+    class Breaks(ScriptedBackend):
+        def generate(self, requests: list[ChatRequest]) -> list[Completion]:
+            self.calls.append(list(requests))
+            if len(requests) > 1:
+                for r in requests:
+                    if r.on_text is not None:
+                        r.on_text("half an ans")
+                raise BackendError("out of memory")
+            return [completion_from_text("whole", finish_reason="stop", prompt_tokens=1, completion_tokens=1)]
+
+    backend = Breaks()
+    batcher = Batcher(backend, max_batch_size=2, window_s=0.2)
+    pieces: list[str] = []
+    try:
+        streaming = batcher.submit(ChatRequest([{"role": "user", "content": "s"}], on_text=pieces.append))
+        plain = batcher.submit(ChatRequest([{"role": "user", "content": "p"}]))
+        with pytest.raises(BackendError, match="out of memory"):
+            streaming.result(10)
+        assert plain.result(10).text == "whole"
+    finally:
+        batcher.close()
+    assert pieces == ["half an ans"]  # never sent twice
+    assert [[r.messages[0]["content"] for r in call] for call in backend.calls] == [["s", "p"], ["p"]]

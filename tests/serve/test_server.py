@@ -64,7 +64,8 @@ def test_busy_port_is_a_clear_error() -> None:
 
 def test_fathom_serve_cli_port_zero(tiny_model_dir: Path) -> None:
     command = [sys.executable, "-c", "from fathom.cli import main; main()", "serve", str(tiny_model_dir),
-               "--port", "0", "--model-name", "tiny", "--device", "cpu", "--log-level", "warning"]
+               "--port", "0", "--model-name", "tiny", "--device", "cpu", "--log-level", "warning",
+               "--max-body-mb", "0.01", "--max-tokens-cap", "50"]
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
     try:
         line = proc.stdout.readline() if proc.stdout else ""
@@ -78,8 +79,14 @@ def test_fathom_serve_cli_port_zero(tiny_model_dir: Path) -> None:
             assert health.json() == {"status": "ok", "model": "tiny"}
             reply = client.post(url + "/chat/completions", json={
                 "model": "tiny", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 3, "temperature": 0})
+            too_big = client.post(url + "/chat/completions",
+                                  json={"messages": [{"role": "user", "content": "x" * 20_000}]})
+            too_many = client.post(url + "/chat/completions", json={"messages": [{"role": "user", "content": "Hi"}],
+                                                                    "max_tokens": 51})
         assert reply.status_code == 200
         assert reply.json()["usage"]["completion_tokens"] == 3
+        assert too_big.status_code == 413 and "10000 bytes" in too_big.json()["error"]["message"]
+        assert too_many.status_code == 400 and "at most 50 tokens" in too_many.json()["error"]["message"]
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -87,3 +94,12 @@ def test_fathom_serve_cli_port_zero(tiny_model_dir: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def test_fathom_serve_refuses_a_default_above_the_cap_before_loading(capsys: pytest.CaptureFixture[str]) -> None:
+    from fathom.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["serve", "no-such-model", "--max-tokens", "300", "--max-tokens-cap", "200"])
+    assert info.value.code == 2
+    assert "--max-tokens (300) is above --max-tokens-cap (200)" in capsys.readouterr().err

@@ -1,14 +1,16 @@
 """Generation backends: ``generate(requests) -> completions`` for a batch of chat requests.
 
 Covers: the contract (:class:`Backend`, :class:`ChatRequest`, :class:`Sampling`,
-:class:`Completion`), local transformers generation (:class:`TransformersBackend`), any
+:class:`Completion`), local transformers generation (:class:`TransformersBackend`), llama.cpp in-process
+(:class:`LlamaCppBackend`, GGUF files and converted models, LoRA adapters per request), any
 OpenAI-compatible HTTP endpoint (:class:`OpenAIHTTPBackend`), building one from a model spec
 (:func:`load_backend`, whose ``parallel=`` is the one parallelism policy: batch size for a local model,
 concurrency for an endpoint), parsing ``<tool_call>`` output into OpenAI tool calls, and generating a
-JSONL file of completions (:func:`generate_file`, the library side of ``fathom generate``).
+JSONL file of completions (:func:`generate_file`, the library side of ``fathom generate``), and checking
+a GGUF export against its PyTorch model (:func:`check_parity`).
 Not covered: serving (``fathom.serve``), grading (``fathom.graders``).
 
-The backend classes import their heavy dependencies (torch, transformers) only when built.
+The backend classes import their heavy dependencies (torch, transformers, xllamacpp) only when built.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from fathom.backends._files import (
     prompt_messages,
 )
 from fathom.backends._load import BACKENDS, load_backend
+from fathom.backends._parity import PARITY_PROMPTS, ParityReport, check_parity
 from fathom.backends._protocol import Backend, ChatRequest, Completion, Sampling
 from fathom.backends._toolcalls import (
     ParsedToolCalls,
@@ -34,18 +37,23 @@ from fathom.backends._toolcalls import (
 
 if TYPE_CHECKING:
     from fathom.backends._http import OpenAIHTTPBackend
+    from fathom.backends._llamacpp import LlamaCppBackend
     from fathom.backends._transformers import TransformersBackend
 
 __all__ = [
     "BACKENDS",
+    "PARITY_PROMPTS",
     "Backend",
     "ChatRequest",
     "Completion",
     "GenerateSummary",
+    "LlamaCppBackend",
     "OpenAIHTTPBackend",
+    "ParityReport",
     "ParsedToolCalls",
     "Sampling",
     "TransformersBackend",
+    "check_parity",
     "check_prompt_file",
     "completion_from_text",
     "completion_record",
@@ -57,7 +65,8 @@ __all__ = [
     "prompt_messages",
 ]
 
-_LAZY = {"OpenAIHTTPBackend": "fathom.backends._http", "TransformersBackend": "fathom.backends._transformers"}
+_LAZY = {"OpenAIHTTPBackend": "fathom.backends._http", "LlamaCppBackend": "fathom.backends._llamacpp",
+         "TransformersBackend": "fathom.backends._transformers"}
 
 
 def __getattr__(name: str) -> Any:

@@ -1,15 +1,17 @@
 """``load_backend(spec)``: one model spec string in, a ready :class:`~fathom.backends.Backend` out.
 
 * ``http(s)://host:port/v1`` (model name after ``#`` or ``model=``): :class:`OpenAIHTTPBackend`.
-* anything else (bundled name, hub id, folder, adapter): :class:`TransformersBackend`.
+* a ``.gguf`` file: :class:`LlamaCppBackend` (llama.cpp in-process).
+* anything else (bundled name, hub id, folder, adapter): :class:`TransformersBackend`, or
+  :class:`LlamaCppBackend` with ``backend="llamacpp"`` (the model is converted to GGUF once).
 
 ``parallel=`` is the one parallelism setting every engine reads the same way: requests in flight at once,
 which is the batch size of a local model (``batch_size=``) and the number of concurrent requests to an
 endpoint (``concurrency=``). Each engine class names the option it maps to (``parallel_option``), so
 commands never decide "is this a URL?" themselves.
 
-``backend=`` names the engine explicitly. ``"llamacpp"`` and ``"vllm"`` are reserved for the
-in-process engines of a later release; asking for one now says what to install or use instead.
+``backend=`` names the engine explicitly. ``"vllm"`` is reserved for the GPU engine of a later release;
+asking for it now says what to install or use instead.
 Not covered: picking an engine automatically from the hardware.
 """
 
@@ -25,14 +27,15 @@ from fathom.models import is_remote
 
 if TYPE_CHECKING:
     from fathom.backends._http import OpenAIHTTPBackend
+    from fathom.backends._llamacpp import LlamaCppBackend
     from fathom.backends._transformers import TransformersBackend
 
 __all__ = ["BACKENDS", "load_backend"]
 
-BACKENDS = ("transformers", "openai")
+BACKENDS = ("transformers", "openai", "llamacpp")
 """Engines :func:`load_backend` can build."""
 
-_LATER = {"llamacpp": ("xllamacpp", "fathom[llamacpp]"), "vllm": ("vllm", "fathom[vllm]")}
+_LATER = {"vllm": ("vllm", "fathom[vllm]")}
 
 
 def _check_options(cls: type, options: dict[str, Any], skip: set[str]) -> None:
@@ -46,7 +49,7 @@ def _check_options(cls: type, options: dict[str, Any], skip: set[str]) -> None:
         raise ConfigError(problems, title="invalid backend options")
 
 
-def _with_parallel(cls: type[OpenAIHTTPBackend | TransformersBackend], options: dict[str, Any],
+def _with_parallel(cls: type[OpenAIHTTPBackend | TransformersBackend | LlamaCppBackend], options: dict[str, Any],
                    parallel: int | None) -> dict[str, Any]:
     """``options`` with ``parallel`` set as the engine's own option (``cls.parallel_option``)."""
     if parallel is None:
@@ -79,12 +82,12 @@ def load_backend(spec: str, *, backend: str | None = None, parallel: int | None 
     Args:
         spec: a model spec: ``"smollm2-135m"``, a hub id, a local folder or adapter, or
             ``"http://host:port/v1#model"``.
-        backend: ``"transformers"`` or ``"openai"`` (default: ``"openai"`` for URLs, else
-            ``"transformers"``).
+        backend: ``"transformers"``, ``"llamacpp"`` or ``"openai"`` (default: ``"openai"`` for URLs,
+            ``"llamacpp"`` for ``.gguf`` files, else ``"transformers"``).
         parallel: requests in flight at once: the batch size of a local model, the concurrent
             requests to an endpoint (default: the engine's own, 8).
-        device: where a local model runs, ``"cpu"``, ``"cuda"``... (default: a GPU when there is one);
-            endpoints ignore it, so a command can pass its ``--device`` whatever the spec.
+        device: where a transformers model runs, ``"cpu"``, ``"cuda"``... (default: a GPU when there is
+            one); endpoints and llama.cpp ignore it, so a command can pass its ``--device`` whatever the spec.
         **options: keyword arguments of the backend class (``batch_size=``, ``dtype=`` for
             transformers; ``model=``, ``concurrency=``, ``retries=`` for HTTP...).
 
@@ -97,10 +100,10 @@ def load_backend(spec: str, *, backend: str | None = None, parallel: int | None 
     Traceback (most recent call last):
     ...
     fathom.errors.ConfigError: invalid backend (1):
-      - backend: unknown backend 'vlm'. Did you mean 'vllm'? Available: transformers, openai; later: llamacpp, vllm.
+      - backend: unknown backend 'vlm'. Did you mean 'vllm'? Available: transformers, openai, llamacpp; later: vllm.
     """
     remote = is_remote(spec)
-    name = backend or ("openai" if remote else "transformers")
+    name = backend or ("openai" if remote else "llamacpp" if spec.lower().endswith(".gguf") else "transformers")
     if name in _LATER:
         raise _later_engine(name)
     if name not in BACKENDS:
@@ -116,11 +119,16 @@ def load_backend(spec: str, *, backend: str | None = None, parallel: int | None 
                                                f"got {spec!r}")], title="invalid backend")
         _check_options(OpenAIHTTPBackend, options, skip={"base_url"})
         return OpenAIHTTPBackend(spec, **_with_parallel(OpenAIHTTPBackend, options, parallel))
+    if remote:
+        raise ConfigError([Problem("spec", f"{spec!r} is a remote endpoint; the {name} backend needs local "
+                                           f"weights. Drop backend={name!r} to use HTTP.")],
+                          title="invalid backend")
+    if name == "llamacpp":
+        from fathom.backends._llamacpp import LlamaCppBackend
+
+        _check_options(LlamaCppBackend, options, skip={"model"})
+        return LlamaCppBackend(spec, **_with_parallel(LlamaCppBackend, options, parallel))
     from fathom.backends._transformers import TransformersBackend
 
-    if remote:
-        raise ConfigError([Problem("spec", f"{spec!r} is a remote endpoint; the transformers backend needs local "
-                                           f"weights. Drop backend='transformers' to use HTTP.")],
-                          title="invalid backend")
     _check_options(TransformersBackend, options, skip={"model"})
     return TransformersBackend(spec, device=device, **_with_parallel(TransformersBackend, options, parallel))

@@ -6,7 +6,8 @@ backend is built (:func:`fathom.backends.load_backend`); callers only ever see t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -60,11 +61,23 @@ class Sampling:
 
 @dataclass
 class ChatRequest:
-    """One chat to complete: OpenAI-style ``messages``, optional ``tools`` (JSON schemas)."""
+    """One chat to complete: OpenAI-style ``messages``, optional ``tools`` (JSON schemas).
+
+    ``on_text`` and ``cancel`` are for servers: they let one request stream and be abandoned inside a
+    batch. Backends that cannot stream call ``on_text`` once with the whole text before returning.
+    """
 
     messages: list[dict[str, Any]]
     tools: list[dict[str, Any]] | None = None
     sampling: Sampling = field(default_factory=Sampling)
+    adapter: str | None = None
+    """Name of a LoRA adapter the backend has registered to generate with (None: the base model)."""
+    on_text: Callable[[str], None] | None = field(default=None, compare=False, repr=False)
+    """Called from the generating thread with each new piece of text as it is generated. Pieces never
+    split a character and never reach into a stop string; joined, they equal the completion's ``text``."""
+    cancel: threading.Event | None = field(default=None, compare=False, repr=False)
+    """Set it when nobody waits for the answer any more (the client went away): the backend stops this
+    request at its next token, frees its slot, and returns what it had with ``finish_reason="cancelled"``."""
 
 
 @dataclass
@@ -79,7 +92,7 @@ class Completion:
     message: dict[str, Any]
     text: str
     finish_reason: str = "stop"
-    """``"stop"``, ``"length"`` or ``"tool_calls"``."""
+    """``"stop"``, ``"length"``, ``"tool_calls"``, or ``"cancelled"`` (its request's ``cancel`` was set)."""
     prompt_tokens: int = 0
     completion_tokens: int = 0
     tool_call_errors: list[str] = field(default_factory=list)

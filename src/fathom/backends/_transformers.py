@@ -10,7 +10,15 @@ attention cache once and reuses it for every row: the rows are laid out as share
 suffix, with the padding masked out, so the prefix sits at the same positions in every row. Prefilling
 long few-shot prompts is most of an evaluation's time on a CPU; ``generate`` only has to read the rest.
 
-Not covered: streaming tokens, beam search, speculative decoding, the llama.cpp and vLLM engines.
+Streaming and cancelling work per row inside a batch: a request's ``on_text`` gets its text as it is
+generated (whole characters, never reaching into a stop string), and setting its ``cancel`` event
+ends that row at its next token with ``finish_reason="cancelled"``; a request cancelled before its
+batch starts is not generated at all. Prompt and answer must fit the model's context
+(:attr:`TransformersBackend.context_length`, from ``max_position_embeddings``): a prompt that leaves
+no room is a :class:`~fathom.errors.ConfigError` naming its length, and a row's token limit is cut
+to the room its prompt leaves (it then ends with ``"length"``).
+
+Not covered: beam search, speculative decoding, the llama.cpp and vLLM engines.
 """
 
 from __future__ import annotations
@@ -46,6 +54,8 @@ class TransformersBackend:
         model_name: the name completions are attributed to (default: the spec or the model's path).
 
     One call to :meth:`generate` runs at a time; concurrent callers wait for each other.
+    ``context_length`` is the most tokens prompt and answer may hold together (None when the model's
+    config does not say).
 
     Example::
 
@@ -82,6 +92,8 @@ class TransformersBackend:
         self.progress = progress
         self._lock = threading.Lock()
         self._eos_ids = self._end_ids()
+        context = getattr(self.model.config, "max_position_embeddings", None)
+        self.context_length: int | None = int(context) if isinstance(context, int) and context > 0 else None
 
     def _end_ids(self) -> set[int]:
         ids: set[int] = set()
@@ -106,19 +118,45 @@ class TransformersBackend:
         return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
 
     def generate(self, requests: Sequence[ChatRequest]) -> list[Completion]:
-        """Complete every request; the result has the same length and order as ``requests``."""
+        """Complete every request; the result has the same length and order as ``requests``.
+
+        Raises:
+            ConfigError: a prompt leaves no room for an answer in the model's context (every such
+                request is listed; nothing was generated).
+        """
         with self._lock:
-            prompts = [self.prompt_ids(r) for r in requests]
-            order = sorted(range(len(requests)), key=lambda i: -len(prompts[i]))
             results: list[Completion | None] = [None] * len(requests)
-            with progress_bar(self.progress, len(requests), self.model_name) as advance:
+            live: list[int] = []
+            for i, request in enumerate(requests):
+                if request.cancel is not None and request.cancel.is_set():  # nobody waits: generate nothing
+                    results[i] = completion_from_text("", finish_reason="cancelled", prompt_tokens=0,
+                                                      completion_tokens=0)
+                else:
+                    live.append(i)
+            prompts = self._prompts([requests[i] for i in live])
+            order = sorted(range(len(live)), key=lambda k: -len(prompts[k]))
+            with progress_bar(self.progress, len(live), self.model_name) as advance:
                 for start in range(0, len(order), self.batch_size):
                     chunk = order[start:start + self.batch_size]
-                    done = self._generate_batch([prompts[i] for i in chunk], [requests[i] for i in chunk])
-                    for i, completion in zip(chunk, done, strict=True):
-                        results[i] = completion
+                    done = self._generate_batch([prompts[k] for k in chunk], [requests[live[k]] for k in chunk])
+                    for k, completion in zip(chunk, done, strict=True):
+                        results[live[k]] = completion
                     advance(len(chunk))
         return [c for c in results if c is not None]
+
+    def _prompts(self, requests: Sequence[ChatRequest]) -> list[list[int]]:
+        """Every request's prompt ids; one ConfigError for all whose prompt does not fit the context."""
+        prompts, problems = [], []
+        for i, request in enumerate(requests):
+            ids = self.prompt_ids(request)
+            prompts.append(ids)
+            if self.context_length is not None and len(ids) >= self.context_length:
+                where = f"request {i}: " if len(requests) > 1 else ""
+                problems.append(f"{where}the prompt is {len(ids)} tokens, but {self.model_name!r} holds "
+                                f"{self.context_length} tokens (prompt and answer together); shorten the messages")
+        if problems:
+            raise ConfigError(problems, title="prompt too long for the model's context")
+        return prompts
 
     def _generate_batch(self, prompts: list[list[int]], requests: list[ChatRequest]) -> list[Completion]:
         import torch
@@ -141,26 +179,22 @@ class TransformersBackend:
                 cache = self.model(input_ids=input_ids[:1, :shared], use_cache=True).cache
             cache.batch_repeat_interleave(len(prompts))
             extra["cache"] = cache  # transformers 5 name (past_key_values is deprecated)
-        stopper = RowStopper(prompt_width=width, settings=settings, eos_ids=self._eos_ids, tokenizer=self.tokenizer)
-        config = GenerationConfig(max_new_tokens=max(s.max_tokens for s in settings),  # type: ignore[no-untyped-call]
+        limits = [min(s.max_tokens, self.context_length - len(p)) if self.context_length else s.max_tokens
+                  for s, p in zip(settings, prompts, strict=True)]
+        stopper = RowStopper(prompt_width=width, settings=settings, eos_ids=self._eos_ids, tokenizer=self.tokenizer,
+                             limits=limits, on_text=[r.on_text for r in requests], cancel=[r.cancel for r in requests])
+        config = GenerationConfig(max_new_tokens=max(limits),  # type: ignore[no-untyped-call]
                                   do_sample=False, pad_token_id=pad, eos_token_id=sorted(self._eos_ids))
         with torch.inference_mode():
             out = self.model.generate(input_ids=input_ids, attention_mask=mask, generation_config=config,
                                       logits_processor=LogitsProcessorList([RowSampler(settings, device)]),
                                       stopping_criteria=StoppingCriteriaList([stopper]), **extra)
         completions = []
-        for row, (prompt, sampling) in enumerate(zip(prompts, settings, strict=True)):
-            count = stopper.counts[row] or out.shape[1] - width
-            ids = out[row, width:width + count].tolist()
-            if stopper.ended_on_eos[row]:
-                ids = ids[:-1]
-            text = str(self.tokenizer.decode(ids, skip_special_tokens=False))
-            reason = stopper.reasons[row] or "length"
-            cut = min((text.find(s) for s in sampling.stop if s in text), default=-1)
-            if cut >= 0:
-                text, reason = text[:cut], "stop"
-            completions.append(completion_from_text(text, finish_reason=reason, prompt_tokens=len(prompt),
-                                                    completion_tokens=count))
+        for row, prompt in enumerate(prompts):
+            if stopper.reasons[row] is None:  # generate ended without asking the stopper (no token was left)
+                stopper.finish(row, out[row, width:].tolist(), "length")
+            completions.append(completion_from_text(stopper.texts[row], finish_reason=stopper.reasons[row] or "length",
+                                                    prompt_tokens=len(prompt), completion_tokens=stopper.counts[row]))
         return completions
 
 

@@ -29,6 +29,7 @@ _CORE: dict[str, str] = {
     "generate": "fathom.cli.generate:generate",
     "serve": "fathom.cli.serve:serve",
     "eval": "fathom.cli.eval:eval_",
+    "export": "fathom.cli.export:export",
     "grade": "fathom.cli.grade:grade",
     "grader": "fathom.cli.grader:grader",
     "run": "fathom.cli.run:run",

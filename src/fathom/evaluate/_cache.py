@@ -21,8 +21,11 @@ __all__ = ["CompletionCache", "request_key"]
 
 def request_key(model: str, request: ChatRequest) -> str:
     """A stable hash of everything that determines a completion."""
-    blob = json.dumps({"model": model, "messages": request.messages, "tools": request.tools,
-                       "sampling": request.sampling.to_dict()}, sort_keys=True, ensure_ascii=False)
+    fields = {"model": model, "messages": request.messages, "tools": request.tools,
+              "sampling": request.sampling.to_dict()}
+    if request.adapter is not None:  # only when set, so keys written before adapters existed still match
+        fields["adapter"] = request.adapter
+    blob = json.dumps(fields, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

@@ -118,8 +118,12 @@ def evaluate(model: str | Backend, data: str | Path | list[dict[str, Any]], grad
     if isinstance(model, str):
         from fathom.backends import load_backend
 
-        backend = load_backend(model, **(backend_options or {}))
+        options = backend_options or {}
+        backend = load_backend(model, **options)
         identity = model_identity(model)
+        engine = [f"{k}={options[k]}" for k in ("backend", "gguf_type") if options.get(k)]
+        if engine:  # another engine or quantisation writes other completions: keep their cache keys apart
+            identity += "|" + ",".join(engine)
     else:
         backend, identity = model, model.model_name
     requests = [build_request(e, config.sampling, config.fewshot) for e in examples]

@@ -1,7 +1,9 @@
 """Models: resolve a spec, load weights and tokenizer, the bundled SmolLM2, the tool-aware template.
 
 Covers: bundled GGUF models (dequantised once, cached as safetensors under ``$FATHOM_HOME``), Hugging
-Face hub ids, local folders (full models and PEFT adapters on their base), remote endpoint specs.
+Face hub ids, local folders (full models and PEFT adapters on their base), GGUF files, remote endpoint
+specs; writing GGUF for llama.cpp (:func:`export_gguf`, :func:`export_gguf_adapter`, and the cached
+conversions the llama.cpp backend runs, :func:`gguf_for`, :func:`adapter_gguf_for`).
 Not covered: generation (``fathom.backends``) and training (``fathom.train``).
 """
 
@@ -9,10 +11,20 @@ from __future__ import annotations
 
 from fathom.models._bundled import BUNDLED, bundled_dir, bundled_gguf, is_cached
 from fathom.models._catalog import list_models, pull_model
+from fathom.models._gguf import (
+    GGUF_TYPES,
+    GGUFExport,
+    adapter_gguf_for,
+    export_gguf,
+    export_gguf_adapter,
+    gguf_chat_template,
+    gguf_for,
+)
 from fathom.models._load import default_device, load_model, load_tokenizer, model_folder, no_progress_bars
 from fathom.models._spec import (
     AdapterSpec,
     BundledSpec,
+    GGUFSpec,
     HubSpec,
     LocalSpec,
     ModelSpec,
@@ -30,17 +42,25 @@ from fathom.models._tiny import make_tiny_model
 
 __all__ = [
     "BUNDLED",
+    "GGUF_TYPES",
     "SMOLLM2_TOOL_TEMPLATE",
     "AdapterSpec",
     "BundledSpec",
+    "GGUFExport",
+    "GGUFSpec",
     "HubSpec",
     "LocalSpec",
     "ModelSpec",
     "RemoteSpec",
+    "adapter_gguf_for",
     "bundled_dir",
     "bundled_gguf",
     "default_device",
     "ensure_tool_template",
+    "export_gguf",
+    "export_gguf_adapter",
+    "gguf_chat_template",
+    "gguf_for",
     "is_cached",
     "is_remote",
     "list_models",

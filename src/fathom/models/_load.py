@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Any
 from fathom.errors import ModelError
 from fathom.models._bundled import bundled_dir
 from fathom.models._hub import hub_source
-from fathom.models._spec import AdapterSpec, BundledSpec, HubSpec, LocalSpec, ModelSpec, RemoteSpec, resolve_model
+from fathom.models._spec import (
+    AdapterSpec,
+    BundledSpec,
+    GGUFSpec,
+    HubSpec,
+    LocalSpec,
+    ModelSpec,
+    RemoteSpec,
+    resolve_model,
+)
 from fathom.models._template import ensure_tool_template
 
 if TYPE_CHECKING:
@@ -40,7 +49,7 @@ def model_folder(spec: str | ModelSpec) -> str:
     if isinstance(s, HubSpec):
         return hub_source(s.spec)  # its cached folder when offline; a ModelError at once if not cached
     raise ModelError(f"{s.spec!r} is a {s.kind} model and has no single weights folder; "
-                     f"use load_model() (adapters) or an HTTP backend (remote).")
+                     f"use load_model() (adapters, GGUF files) or an HTTP backend (remote).")
 
 
 def load_tokenizer(spec: str | ModelSpec) -> PreTrainedTokenizerBase:
@@ -48,11 +57,15 @@ def load_tokenizer(spec: str | ModelSpec) -> PreTrainedTokenizerBase:
     from transformers import AutoTokenizer
 
     s = resolve_model(spec) if isinstance(spec, str) else spec
-    if isinstance(s, AdapterSpec):
-        source = str(s.path) if (s.path / "tokenizer_config.json").exists() else model_folder(s.base)
+    if isinstance(s, GGUFSpec):  # transformers reads the tokenizer and chat template from the GGUF metadata
+        with no_progress_bars():
+            tokenizer = AutoTokenizer.from_pretrained(s.path.parent, gguf_file=s.path.name)
     else:
-        source = model_folder(s)
-    tokenizer = AutoTokenizer.from_pretrained(source)
+        if isinstance(s, AdapterSpec):
+            source = str(s.path) if (s.path / "tokenizer_config.json").exists() else model_folder(s.base)
+        else:
+            source = model_folder(s)
+        tokenizer = AutoTokenizer.from_pretrained(source)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     ensure_tool_template(tokenizer)  # in place: it returns the same tokenizer, typed Any
@@ -61,7 +74,7 @@ def load_tokenizer(spec: str | ModelSpec) -> PreTrainedTokenizerBase:
 
 def load_model(spec: str | ModelSpec, *, device: str | None = None, dtype: str | None = None,
                trainable: bool = False) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Load ``(model, tokenizer)`` for a bundled, hub or local model, or a PEFT adapter on its base.
+    """Load ``(model, tokenizer)`` for a bundled, hub or local model, a GGUF file, or a PEFT adapter on its base.
 
     Args:
         spec: a model spec (see :func:`fathom.models.resolve_model`).
@@ -85,6 +98,11 @@ def load_model(spec: str | ModelSpec, *, device: str | None = None, dtype: str |
         with warnings.catch_warnings():  # PEFT probes a property transformers 5 deprecated; not ours to fix
             warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
             model: Any = PeftModel.from_pretrained(base, str(s.path), is_trainable=trainable)
+    elif isinstance(s, GGUFSpec):  # dequantised by transformers' GGUF loader (llama.cpp runs it as it is)
+        with no_progress_bars():
+            model = AutoModelForCausalLM.from_pretrained(s.path.parent, gguf_file=s.path.name, dtype=torch_dtype)
+        model.hf_quantizer = None
+        model.to(device)
     else:
         with no_progress_bars():  # a 0.1 s load needs no "Loading weights" bar in the middle of our own
             model = AutoModelForCausalLM.from_pretrained(model_folder(s), dtype=torch_dtype)

@@ -4,6 +4,7 @@
 * ``org/name``: a Hugging Face hub id (:class:`HubSpec`; downloaded by transformers, needs network once).
 * ``./path``: a local folder holding a full model (:class:`LocalSpec`), or a PEFT adapter loaded onto
   its base (:class:`AdapterSpec`).
+* ``./model.gguf``: a llama.cpp GGUF file (:class:`GGUFSpec`; the ``llamacpp`` backend runs it).
 * ``http://host:port/v1`` (optionally ``...#model-name``): an OpenAI-compatible endpoint (:class:`RemoteSpec`).
 
 Each kind carries exactly the fields it has, so code dispatches with ``isinstance`` and needs no
@@ -22,7 +23,7 @@ from fathom.errors import UnknownModelError, did_you_mean
 from fathom.models._adapter import adapter_base
 from fathom.models._bundled import BUNDLED
 
-__all__ = ["AdapterSpec", "BundledSpec", "HubSpec", "LocalSpec", "ModelSpec", "RemoteSpec", "is_remote",
+__all__ = ["AdapterSpec", "BundledSpec", "GGUFSpec", "HubSpec", "LocalSpec", "ModelSpec", "RemoteSpec", "is_remote",
            "resolve_model"]
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -36,7 +37,7 @@ class ModelSpec:
     spec: str
     """The string as given."""
     kind: ClassVar[str]
-    """``"bundled"``, ``"hub"``, ``"local"``, ``"adapter"`` or ``"remote"`` (for messages and listings)."""
+    """``"bundled"``, ``"hub"``, ``"local"``, ``"adapter"``, ``"gguf"`` or ``"remote"`` (for messages and listings)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,15 @@ class AdapterSpec(ModelSpec):
     base: str
     """The spec of the base model."""
     kind: ClassVar[str] = "adapter"
+
+
+@dataclass(frozen=True)
+class GGUFSpec(ModelSpec):
+    """A llama.cpp GGUF file (a whole model; adapters in GGUF form are given to the backend separately)."""
+
+    path: Path
+    """The file, resolved to an absolute path."""
+    kind: ClassVar[str] = "gguf"
 
 
 @dataclass(frozen=True)
@@ -111,6 +121,11 @@ def resolve_model(spec: str) -> ModelSpec:
         url, _, name = spec.partition("#")
         return RemoteSpec(spec, url=url.rstrip("/"), remote_model=name or None)
     path = Path(spec).expanduser()
+    if path.suffix.lower() == ".gguf":
+        if not path.is_file():
+            raise UnknownModelError(f"{spec!r} looks like a GGUF file but there is no such file. Check the path, "
+                                    f"or write one with `fathom export gguf MODEL --out {path.name}`.")
+        return GGUFSpec(spec, path=path.resolve())
     if path.is_dir():
         if (path / "adapter_config.json").exists():
             return AdapterSpec(spec, path=path.resolve(), base=_adapter_base(path))

@@ -86,17 +86,24 @@ grader_check_stage.outputs = ("advice", "report")  # type: ignore[attr-defined]
 def eval_stage(ctx: StageContext, model: str, data: InputPath, grader: str | dict[str, Any],
                max_tokens: int = 256, temperature: float = 0.0, batch_size: int = 16,
                limit: int | None = None, fewshot: int = 0, fewshot_data: InputPath | None = None,
-               label: str | None = None) -> dict[str, Any]:
+               label: str | None = None, engine: str | None = None, gguf_type: str | None = None,
+               parallel: int | None = None) -> dict[str, Any]:
     """Evaluate ``model`` on ``data`` with ``grader``; ``fewshot`` examples from ``fewshot_data`` go first.
 
+    ``engine`` picks the backend (``transformers``, ``llamacpp``...; default: from the spec), ``gguf_type``
+    the GGUF export llama.cpp runs (``f16``, ``q8_0``...), ``parallel`` the requests generated at once.
     An interrupted evaluation resumes from its completion cache in the stage folder.
     """
     from fathom.datasets import read_jsonl
     from fathom.evaluate import evaluate_model
 
     shots = read_jsonl(fewshot_data)[:fewshot] if fewshot and fewshot_data else []
+    options: dict[str, Any] = {"backend": engine, "parallel": parallel}
+    if gguf_type is not None:
+        options["gguf_type"] = gguf_type
     summary = evaluate_model(model, data, grader, ctx.out_dir, max_tokens=max_tokens, temperature=temperature,
-                             seed=ctx.seed, batch_size=batch_size, limit=limit, fewshot=shots, quiet=ctx.quiet)
+                             seed=ctx.seed, batch_size=batch_size, limit=limit, fewshot=shots, quiet=ctx.quiet,
+                             backend_options={k: v for k, v in options.items() if v is not None})
     return {"score": summary.score.mean, "n": summary.n, "label": label or ctx.name,
             "model": model, "summary": str(ctx.out_dir / "summary.json"),
             "results": str(ctx.out_dir / "results.jsonl")}

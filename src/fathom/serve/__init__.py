@@ -1,15 +1,17 @@
 """Serving a model behind an OpenAI-compatible HTTP API (``fathom serve``).
 
-Covers: the web app (:func:`create_app`: ``/v1/chat/completions``, ``/v1/models``, ``/health``),
-micro-batching of concurrent requests (:class:`Batcher`), and running the app under uvicorn in the
-foreground (:func:`run_server`) or a background thread (:func:`start_server`, ``port=0`` for a free
-port). Not covered: keys, rate limits, usage ledgers, guardrails and adapter routing (the gateway).
+Covers: the web app (:func:`create_app`: ``/v1/chat/completions``, ``/v1/models``, ``/health``) with
+real token streaming, cancel-on-disconnect, ``tool_choice`` checks and the limits one request cannot
+pass (body size, prompt and token counts); micro-batching of concurrent requests (:class:`Batcher`,
+:class:`Unavailable` when closed or full); and running the app under uvicorn in the foreground
+(:func:`run_server`) or a background thread (:func:`start_server`, ``port=0`` for a free port).
+Not covered: keys, rate limits, usage ledgers, guardrails and adapter routing (the gateway).
 """
 
 from __future__ import annotations
 
 from fathom.serve._app import create_app
-from fathom.serve._batcher import Batcher, BatchStats
+from fathom.serve._batcher import Batcher, BatchStats, Unavailable
 from fathom.serve._schema import ChatCompletionBody, openai_error
 from fathom.serve._server import RunningServer, bind_socket, run_server, start_server
 
@@ -18,6 +20,7 @@ __all__ = [
     "Batcher",
     "ChatCompletionBody",
     "RunningServer",
+    "Unavailable",
     "bind_socket",
     "create_app",
     "openai_error",

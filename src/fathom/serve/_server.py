@@ -1,7 +1,8 @@
 """Running an app under uvicorn: in the foreground (``fathom serve``) or in a background thread (tests).
 
 The listening socket is bound before uvicorn starts, so ``port=0`` picks a free port and the real
-URL is known up front. Not covered: TLS, multiple worker processes, reloading.
+URL is known up front. Stopping waits :data:`GRACEFUL_SHUTDOWN_S` for requests in flight (a long
+stream included), then cancels them. Not covered: TLS, multiple worker processes, reloading.
 """
 
 from __future__ import annotations
@@ -38,10 +39,15 @@ def _url(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
+GRACEFUL_SHUTDOWN_S = 5
+"""How long stopping waits for requests in flight; then they are cancelled (their generation with them)."""
+
+
 def _server(app: Any, log_level: str) -> Any:
     import uvicorn
 
-    return uvicorn.Server(uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False))
+    return uvicorn.Server(uvicorn.Config(app, log_level=log_level, lifespan="on", access_log=False,
+                                         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S))
 
 
 def run_server(app: Any, *, host: str = "127.0.0.1", port: int = 0, log_level: str = "info",
