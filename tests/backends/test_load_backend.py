@@ -15,8 +15,9 @@ from fathom.errors import BackendError, ConfigError, MissingDependencyError
 
 def test_public_api_is_pinned() -> None:
     assert sorted(fathom.backends.__all__) == [
-        "BACKENDS", "Backend", "ChatRequest", "Completion", "GenerateSummary", "OpenAIHTTPBackend",
-        "ParsedToolCalls", "Sampling", "TransformersBackend", "check_prompt_file", "completion_from_text",
+        "BACKENDS", "Backend", "ChatRequest", "Completion", "GenerateSummary", "LlamaCppBackend", "OpenAIHTTPBackend",
+        "PARITY_PROMPTS", "ParityReport", "ParsedToolCalls", "Sampling", "TransformersBackend", "check_parity",
+        "check_prompt_file", "completion_from_text",
         "completion_record", "example_id", "generate_file", "load_backend", "parse_tool_calls",
         "parse_tool_calls_detailed", "prompt_messages"]
     for name in fathom.backends.__all__:
@@ -64,8 +65,7 @@ def test_mismatched_engine_and_spec() -> None:
         load_backend("http://127.0.0.1:9/v1#m", backend="transformers")
 
 
-@pytest.mark.parametrize(("engine", "module", "extra"), [("vllm", "vllm", "fathom[vllm]"),
-                                                        ("llamacpp", "xllamacpp", "fathom[llamacpp]")])
+@pytest.mark.parametrize(("engine", "module", "extra"), [("vllm", "vllm", "fathom[vllm]")])
 def test_reserved_engines_name_the_extra(engine: str, module: str, extra: str) -> None:
     expected = BackendError if importlib.util.find_spec(module) else MissingDependencyError
     with pytest.raises(expected) as info:

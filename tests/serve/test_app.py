@@ -68,9 +68,9 @@ def _body(**extra: Any) -> dict[str, Any]:
 
 
 def test_public_api_is_pinned() -> None:
-    assert sorted(fathom.serve.__all__) == ["BatchStats", "Batcher", "ChatCompletionBody", "RunningServer",
-                                            "Unavailable", "bind_socket", "create_app", "openai_error", "run_server",
-                                            "start_server"]
+    assert sorted(fathom.serve.__all__) == ["BatchStats", "Batcher", "ChatCompletionBody", "ModelRoutes",
+                                            "RunningServer", "Unavailable", "bind_socket", "create_app",
+                                            "openai_error", "run_server", "start_server"]
 
 
 def test_health_and_models(app_and_backend: tuple[Any, ScriptedBackend]) -> None:

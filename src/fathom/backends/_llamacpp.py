@@ -29,10 +29,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from fathom.backends._adapters import adapter_folders, unknown_adapter
 from fathom.backends._progress import progress_bar
 from fathom.backends._protocol import ChatRequest, Completion
 from fathom.backends._toolcalls import completion_from_text
-from fathom.errors import BackendError, ConfigError, MissingDependencyError, Problem, did_you_mean
+from fathom.errors import BackendError, ConfigError, MissingDependencyError, Problem
 
 if TYPE_CHECKING:
     from fathom.models import ModelSpec
@@ -102,16 +103,22 @@ class LlamaCppBackend:
         self.model_name = model_name or spec.spec
         self.parallel = parallel
         self.progress = progress
-        lora: dict[str, Path] = {}
+        own: dict[str, Path] = {}
         default_adapter = None
         if isinstance(spec, AdapterSpec):
             default_adapter = Path(spec.path).name
-            lora[default_adapter] = adapter_gguf_for(spec.path)
+            own[default_adapter] = spec.path
             base: str | ModelSpec = spec.base
         else:
             base = spec
-        for name, path in (adapters or {}).items():
-            lora[name] = Path(path) if str(path).endswith(".gguf") else adapter_gguf_for(path)
+        ready = {n: Path(p) for n, p in (adapters or {}).items() if str(p).endswith(".gguf")}  # already converted
+        folders = adapter_folders(base if isinstance(base, str) else base.spec, own,
+                                  {n: p for n, p in (adapters or {}).items() if n not in ready})
+        clash = sorted(set(ready) & set(folders))
+        if clash:
+            raise ConfigError([Problem(f"adapters[{n!r}]", "the name is taken already") for n in clash],
+                              title="invalid adapters")
+        lora = {**{n: adapter_gguf_for(f) for n, f in folders.items()}, **ready}
         self.gguf = gguf_for(base, quant=gguf_type)
         self.tokenizer = load_tokenizer(spec)
         self.adapters = list(lora)
@@ -167,9 +174,7 @@ class LlamaCppBackend:
         if name is None:
             return [{"id": i, "scale": 0.0} for i in self._lora_ids.values()]
         if name not in self._lora_ids:
-            valid = ", ".join(self.adapters) or "none"
-            raise ConfigError([Problem("adapter", f"unknown adapter {name!r}. {did_you_mean(name, self.adapters)} "
-                                                  f"Registered: {valid}.")], title="invalid request")
+            raise unknown_adapter([name], self.adapters)
         return [{"id": i, "scale": 1.0 if n == name else 0.0} for n, i in self._lora_ids.items()]
 
     def _body(self, request: ChatRequest, ids: list[int]) -> dict[str, Any]:

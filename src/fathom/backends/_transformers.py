@@ -18,19 +18,30 @@ batch starts is not generated at all. Prompt and answer must fit the model's con
 no room is a :class:`~fathom.errors.ConfigError` naming its length, and a row's token limit is cut
 to the room its prompt leaves (it then ends with ``"length"``).
 
-Not covered: beam search, speculative decoding, the llama.cpp and vLLM engines.
+Adapters on demand: ``adapters={name: folder}`` registers PEFT LoRA adapters on the one base model
+(loaded once), and each request picks one with ``ChatRequest.adapter`` (None: the base, or the spec's own
+adapter when the spec is an adapter folder). A call's requests are grouped by adapter and each group is
+generated with that adapter active (``set_adapter``) or with adapters disabled (the base); results keep
+the order given. An adapter trained on another base, or a name given twice, is refused up front.
+
+Not covered: beam search, speculative decoding, the llama.cpp and vLLM engines, mixing adapters inside
+one ``model.generate`` call, adding adapters after the backend is built.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from fathom.backends._adapters import adapter_folders, unknown_adapter
 from fathom.backends._progress import progress_bar
 from fathom.backends._protocol import ChatRequest, Completion
 from fathom.backends._toolcalls import completion_from_text
-from fathom.errors import BackendError, ConfigError
+from fathom.errors import BackendError, ConfigError, Problem
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -52,10 +63,13 @@ class TransformersBackend:
         batch_size: most requests per ``generate`` call.
         progress: show a progress bar (on stderr) while generating.
         model_name: the name completions are attributed to (default: the spec or the model's path).
+        adapters: PEFT LoRA adapters to serve on the same base, ``{name: adapter folder}``; a request
+            picks one by name with ``ChatRequest.adapter``. Each must have been trained on this base.
 
-    One call to :meth:`generate` runs at a time; concurrent callers wait for each other.
-    ``context_length`` is the most tokens prompt and answer may hold together (None when the model's
-    config does not say).
+    ``adapters`` lists the names a request may give, in registration order (the spec's own adapter
+    first, named after its folder, when the spec is an adapter folder). One call to :meth:`generate`
+    runs at a time; concurrent callers wait for each other. ``context_length`` is the most tokens
+    prompt and answer may hold together (None when the model's config does not say).
 
     Example::
 
@@ -70,30 +84,63 @@ class TransformersBackend:
     def __init__(self, model: str | ModelSpec | PreTrainedModel, *,
                  tokenizer: PreTrainedTokenizerBase | None = None, device: str | None = None,
                  dtype: str | None = None, batch_size: int = 8, progress: bool = False,
-                 model_name: str | None = None):
+                 model_name: str | None = None, adapters: Mapping[str, str | Path] | None = None):
         if batch_size < 1:
             raise ConfigError([f"batch_size must be at least 1, got {batch_size}"])
-        from fathom.models import ModelSpec, ensure_tool_template, load_model, load_tokenizer
+        from fathom.models import ModelSpec
 
         self.model: Any
         self.tokenizer: Any
+        self._default_adapter: str | None = None
         if isinstance(model, (str, ModelSpec)):
-            spec = model if isinstance(model, str) else model.spec
-            self.model, self.tokenizer = load_model(model, device=device, dtype=dtype)
-            self.model_name = model_name or spec
+            folders = self._load_spec(model, device=device, dtype=dtype, adapters=adapters or {})
+            self.model_name = model_name or (model if isinstance(model, str) else model.spec)
         else:
-            self.model = model
-            source = getattr(model, "name_or_path", "") or ""
-            if tokenizer is None and not source:
-                raise ConfigError(["a loaded model without name_or_path needs tokenizer=..."])
-            self.tokenizer = ensure_tool_template(tokenizer) if tokenizer is not None else load_tokenizer(source)
-            self.model_name = model_name or source
+            folders = self._take_loaded(model, tokenizer, adapters or {})
+            self.model_name = model_name or getattr(model, "name_or_path", "") or ""
+        if folders:
+            self.model = _with_adapters(self.model, folders)
+        self.adapters: list[str] = list(folders)
+        """Names a request may give as ``ChatRequest.adapter``, in registration order."""
         self.batch_size = batch_size
         self.progress = progress
         self._lock = threading.Lock()
         self._eos_ids = self._end_ids()
         context = getattr(self.model.config, "max_position_embeddings", None)
         self.context_length: int | None = int(context) if isinstance(context, int) and context > 0 else None
+
+    def _load_spec(self, model: str | ModelSpec, *, device: str | None, dtype: str | None,
+                   adapters: Mapping[str, str | Path]) -> dict[str, Path]:
+        """Load the base model and tokenizer a spec names; the adapters to wrap it with, checked first."""
+        from fathom.models import AdapterSpec, load_model, load_tokenizer, resolve_model
+
+        spec = resolve_model(model) if isinstance(model, str) else model
+        own = {spec.path.name: spec.path} if isinstance(spec, AdapterSpec) else {}
+        base = spec.base if isinstance(spec, AdapterSpec) else spec
+        folders = adapter_folders(base if isinstance(base, str) else base.spec, own, adapters)
+        self.model, self.tokenizer = load_model(base, device=device, dtype=dtype)  # the base alone, once
+        if isinstance(spec, AdapterSpec):
+            self.tokenizer = load_tokenizer(spec)  # the adapter's own, when it saved one
+            self._default_adapter = spec.path.name
+        return folders
+
+    def _take_loaded(self, model: Any, tokenizer: PreTrainedTokenizerBase | None,
+                     adapters: Mapping[str, str | Path]) -> dict[str, Path]:
+        """Use an already loaded model (and its tokenizer); the adapters to wrap it with, checked."""
+        from peft import PeftModel
+
+        from fathom.models import ensure_tool_template, load_tokenizer
+
+        source = getattr(model, "name_or_path", "") or ""
+        if tokenizer is None and not source:
+            raise ConfigError(["a loaded model without name_or_path needs tokenizer=..."])
+        if adapters and isinstance(model, PeftModel):
+            raise ConfigError([Problem("adapters", "the loaded model is a PEFT model already; pass its base "
+                                                   "(model.get_base_model()) to serve adapters on it")])
+        folders = adapter_folders(source, {}, adapters)
+        self.model = model
+        self.tokenizer = ensure_tool_template(tokenizer) if tokenizer is not None else load_tokenizer(source)
+        return folders
 
     def _end_ids(self) -> set[int]:
         ids: set[int] = set()
@@ -121,10 +168,11 @@ class TransformersBackend:
         """Complete every request; the result has the same length and order as ``requests``.
 
         Raises:
-            ConfigError: a prompt leaves no room for an answer in the model's context (every such
-                request is listed; nothing was generated).
+            ConfigError: a request names an adapter that is not registered, or a prompt leaves no room for
+                an answer in the model's context (every such request is listed; nothing was generated).
         """
         with self._lock:
+            names = self._adapter_names(requests)
             results: list[Completion | None] = [None] * len(requests)
             live: list[int] = []
             for i, request in enumerate(requests):
@@ -134,15 +182,41 @@ class TransformersBackend:
                 else:
                     live.append(i)
             prompts = self._prompts([requests[i] for i in live])
-            order = sorted(range(len(live)), key=lambda k: -len(prompts[k]))
+            groups: dict[str | None, list[int]] = {}
+            for k, i in enumerate(live):
+                groups.setdefault(names[i], []).append(k)
             with progress_bar(self.progress, len(live), self.model_name) as advance:
-                for start in range(0, len(order), self.batch_size):
-                    chunk = order[start:start + self.batch_size]
-                    done = self._generate_batch([prompts[k] for k in chunk], [requests[live[k]] for k in chunk])
-                    for k, completion in zip(chunk, done, strict=True):
-                        results[live[k]] = completion
-                    advance(len(chunk))
+                for name, members in groups.items():
+                    order = sorted(members, key=lambda k: -len(prompts[k]))
+                    with self._active(name):
+                        for start in range(0, len(order), self.batch_size):
+                            chunk = order[start:start + self.batch_size]
+                            done = self._generate_batch([prompts[k] for k in chunk],
+                                                        [requests[live[k]] for k in chunk])
+                            for k, completion in zip(chunk, done, strict=True):
+                                results[live[k]] = completion
+                            advance(len(chunk))
         return [c for c in results if c is not None]
+
+    def _adapter_names(self, requests: Sequence[ChatRequest]) -> list[str | None]:
+        """Each request's adapter (None: the base); one ConfigError naming every unknown one."""
+        names = [r.adapter or self._default_adapter for r in requests]
+        unknown = sorted({n for n in names if n is not None and n not in self.adapters})
+        if unknown:
+            raise unknown_adapter(unknown, self.adapters)
+        return names
+
+    @contextlib.contextmanager
+    def _active(self, name: str | None) -> Iterator[None]:
+        """Generate with adapter ``name`` active, or with the adapters disabled (None: the base model)."""
+        if not self.adapters:  # a plain model (or a loaded PEFT model used as it is)
+            yield
+        elif name is None:
+            with self.model.disable_adapter():
+                yield
+        else:
+            self.model.set_adapter(name, inference_mode=True)
+            yield
 
     def _prompts(self, requests: Sequence[ChatRequest]) -> list[list[int]]:
         """Every request's prompt ids; one ConfigError for all whose prompt does not fit the context."""
@@ -210,3 +284,17 @@ def _shared_prefix(prompts: Sequence[Sequence[int]]) -> int:
     while n < shortest - 1 and all(p[n] == first[n] for p in prompts):
         n += 1
     return n if n >= SHARED_PREFIX_MIN else 0
+
+
+def _with_adapters(base: Any, folders: Mapping[str, Path]) -> Any:
+    """``base`` wrapped by PEFT with every adapter in ``folders`` loaded under its name (for inference)."""
+    from peft import PeftModel
+
+    (first, path), *rest = folders.items()
+    with warnings.catch_warnings():  # PEFT probes a property transformers 5 deprecated; not ours to fix
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+        model: Any = PeftModel.from_pretrained(base, str(path), adapter_name=first)
+        for name, folder in rest:
+            model.load_adapter(str(folder), adapter_name=name)
+    model.eval()
+    return model

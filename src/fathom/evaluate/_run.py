@@ -69,8 +69,11 @@ def build_request(example: dict[str, Any], sampling: Sampling,
 
 
 def model_identity(spec: str) -> str:
-    """The model spec plus, for local folders, a signature of their weight files (retraining changes it)."""
+    """The model spec plus, for local folders and files (GGUF), a signature of their weights (retraining or
+    re-exporting changes it)."""
     path = Path(spec)
+    if path.is_file():
+        return f"{spec}|{path.stat().st_size}:{path.stat().st_mtime_ns}"
     if not path.is_dir():
         return spec
     weights = sorted(p for p in path.iterdir() if p.suffix in (".safetensors", ".bin", ".gguf"))

@@ -2,16 +2,19 @@
 
 Covers: the web app (:func:`create_app`: ``/v1/chat/completions``, ``/v1/models``, ``/health``) with
 real token streaming, cancel-on-disconnect, ``tool_choice`` checks and the limits one request cannot
-pass (body size, prompt and token counts); micro-batching of concurrent requests (:class:`Batcher`,
-:class:`Unavailable` when closed or full); and running the app under uvicorn in the foreground
-(:func:`run_server`) or a background thread (:func:`start_server`, ``port=0`` for a free port).
-Not covered: keys, rate limits, usage ledgers, guardrails and adapter routing (the gateway).
+pass (body size, prompt and token counts); adapters on demand (:class:`ModelRoutes`: one base model,
+each LoRA adapter served as ``base:adapter`` or an alias, picked per request); micro-batching of
+concurrent requests (:class:`Batcher`, :class:`Unavailable` when closed or full); and running the app
+under uvicorn in the foreground (:func:`run_server`) or a background thread (:func:`start_server`,
+``port=0`` for a free port).
+Not covered: keys, rate limits, usage ledgers and guardrails (the gateway).
 """
 
 from __future__ import annotations
 
 from fathom.serve._app import create_app
 from fathom.serve._batcher import Batcher, BatchStats, Unavailable
+from fathom.serve._routes import ModelRoutes
 from fathom.serve._schema import ChatCompletionBody, openai_error
 from fathom.serve._server import RunningServer, bind_socket, run_server, start_server
 
@@ -19,6 +22,7 @@ __all__ = [
     "BatchStats",
     "Batcher",
     "ChatCompletionBody",
+    "ModelRoutes",
     "RunningServer",
     "Unavailable",
     "bind_socket",

@@ -4,6 +4,11 @@
 micro-batched (:class:`~fathom.serve.Batcher`) into one ``generate`` call. The app is plain FastAPI,
 so it can be mounted, wrapped (the gateway) or driven in-process with ``httpx.ASGITransport``.
 
+Adapters on demand (:mod:`._routes`): a backend with LoRA adapters registered (its ``adapters`` list) is
+served as the base name plus ``base:adapter`` for each adapter and any aliases; a request's ``model``
+picks its adapter (``ChatRequest.adapter``), and a batch mixing adapters goes to the backend as one call
+(the backend groups it).
+
 Covers, for every backend:
 
 * Limits one request cannot get past (:mod:`._limits`): a body over ``max_body_mb`` is a 413 before
@@ -17,11 +22,12 @@ Covers, for every backend:
 * ``tool_choice`` ``"required"`` or a named function: checked, retried once with a nudge, then a 422
   (:mod:`._toolchoice`); with ``stream`` the checked answer is sent as one burst of chunks.
 * Errors, all in OpenAI's shape: 400 for a bad request (every problem listed; a ``ConfigError`` from
-  the backend), 404 for an unknown model or route, 405, 413, 422, 502 for a backend failure (logged;
-  with its traceback when Fathom did not foresee it), 503 when the batcher is closed or full.
+  the backend), 404 for an unknown model (listing those served) or route, 405, 413, 422, 502 for a
+  backend failure (logged; with its traceback when Fathom did not foresee it), 503 when the batcher is
+  closed or full.
 
-Not covered: authentication, rate limits, usage ledgers, adapters per request (the gateway's job),
-``n > 1``, the legacy ``/v1/completions`` endpoint.
+Not covered: authentication, rate limits, usage ledgers (the gateway's job), ``n > 1``, the legacy
+``/v1/completions`` endpoint.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from concurrent.futures import CancelledError
 from contextlib import asynccontextmanager
 from typing import Any
@@ -46,6 +52,7 @@ from fathom.backends import Backend, ChatRequest, Completion
 from fathom.errors import ConfigError, FathomError
 from fathom.serve._batcher import Batcher, Unavailable
 from fathom.serve._limits import BodyLimit, check_prompt_size, request_sampling
+from fathom.serve._routes import ModelRoutes
 from fathom.serve._schema import ApiError, ChatCompletionBody, openai_error
 from fathom.serve._stream import (
     ClientGone,
@@ -234,13 +241,16 @@ def _check_settings(default_max_tokens: int, max_tokens_cap: int, max_body_mb: f
 
 def create_app(backend: Backend, *, model_name: str | None = None, max_batch_size: int = 8,
                batch_window_ms: float = 10.0, default_max_tokens: int = 256, default_temperature: float = 1.0,
-               max_tokens_cap: int = 4096, max_body_mb: float = 1.0, max_queued: int = 1024) -> FastAPI:
+               max_tokens_cap: int = 4096, max_body_mb: float = 1.0, max_queued: int = 1024,
+               aliases: Mapping[str, str] | None = None) -> FastAPI:
     """An OpenAI-compatible FastAPI app serving one backend.
 
     Args:
         backend: what generates (any :class:`~fathom.backends.Backend`; its optional
-            ``context_length`` attribute bounds prompt and answer).
-        model_name: the name clients request and ``/v1/models`` lists (default: the backend's).
+            ``context_length`` attribute bounds prompt and answer, and its optional ``adapters`` list
+            names the LoRA adapters served as ``model_name:adapter``).
+        model_name: the base model's name, which clients request and ``/v1/models`` lists first
+            (default: the backend's).
         max_batch_size: most requests generated together.
         batch_window_ms: how long the first request of a batch waits for company.
         default_max_tokens: the limit when a request sets neither ``max_tokens`` nor
@@ -249,15 +259,18 @@ def create_app(backend: Backend, *, model_name: str | None = None, max_batch_siz
         max_tokens_cap: most tokens one request may ask for; asking for more is a 400.
         max_body_mb: largest request body in megabytes (10**6 bytes); a larger one is a 413.
         max_queued: most requests waiting for a batch; beyond it requests get a 503.
+        aliases: more model names for adapters, ``{alias: adapter name}``.
 
     Raises:
-        ConfigError: the settings contradict each other (every problem listed).
+        ConfigError: the settings contradict each other, or an alias names no adapter of the backend
+            (every problem listed).
 
     The batcher is stored as ``app.state.batcher`` (its ``stats`` count batches); it stops when the
-    app shuts down.
+    app shuts down. ``app.state.routes`` (:class:`~fathom.serve.ModelRoutes`) holds the model names served.
     """
     _check_settings(default_max_tokens, max_tokens_cap, max_body_mb, max_queued)
     name = model_name or backend.model_name
+    routes = ModelRoutes(name, list(getattr(backend, "adapters", None) or []), aliases)
     context = getattr(backend, "context_length", None)
     context_length = context if isinstance(context, int) and context > 0 else None
     batcher = Batcher(backend, max_batch_size=max_batch_size, window_s=batch_window_ms / 1000, max_queued=max_queued)
@@ -273,6 +286,7 @@ def create_app(backend: Backend, *, model_name: str | None = None, max_batch_siz
     app.add_middleware(BodyLimit, max_bytes=int(max_body_mb * 1_000_000))
     app.state.batcher = batcher
     app.state.model_name = name
+    app.state.routes = routes
     _openai_error_handlers(app)
 
     @app.get("/health")
@@ -281,19 +295,17 @@ def create_app(backend: Backend, *, model_name: str | None = None, max_batch_siz
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:
-        return {"object": "list", "data": [{"id": name, "object": "model", "created": created, "owned_by": "fathom"}]}
+        return routes.listing(created)
 
     @app.post("/v1/chat/completions", response_model=None)
     async def chat_completions(body: ChatCompletionBody, http: Request) -> Response:
-        if body.model and body.model != name:
-            raise ApiError(404, f"The model {body.model!r} does not exist here; this server serves {name!r} "
-                                f"(see /v1/models).", param="model", code="model_not_found")
+        adapter = routes.adapter_for(body.model)
         check_prompt_size(body, context_length)
         sampling = request_sampling(body, default_max_tokens=default_max_tokens,
                                     default_temperature=default_temperature, max_tokens_cap=max_tokens_cap,
                                     context_length=context_length)
-        chat = ChatRequest(messages=body.chat_messages(), tools=body.tool_dicts(), sampling=sampling)
-        head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": name}
+        chat = ChatRequest(messages=body.chat_messages(), tools=body.tool_dicts(), sampling=sampling, adapter=adapter)
+        head = {"id": f"chatcmpl-{uuid.uuid4().hex}", "created": int(time.time()), "model": body.model or name}
         try:
             if body.stream and not (body.tool_choice == "required" or body.forced_tool):
                 return await chats.stream(chat, body, http, {**head, "object": "chat.completion.chunk"})

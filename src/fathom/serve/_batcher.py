@@ -8,9 +8,10 @@ Requests arriving while a batch runs queue up and form the next batch without wa
 If a batch fails, each of its requests is retried on its own, so one bad request (say, messages
 the chat template rejects) fails alone; a request that has already streamed text (``on_text``) is
 not retried but fails with the batch's error, since its client would get the text twice. The whole
-batch goes to the backend in one call even when sampling settings differ: Fathom's backends honour
-each request's own temperature, seed, ``max_tokens`` and stop strings inside a batch (see
-:mod:`fathom.backends._hf_rows`), so grouping would only add calls.
+batch goes to the backend in one call even when sampling settings or adapters differ: Fathom's backends
+honour each request's own temperature, seed, ``max_tokens`` and stop strings inside a batch (see
+:mod:`fathom.backends._hf_rows`) and group requests by ``ChatRequest.adapter`` themselves, so grouping
+here would only add calls.
 
 A request whose ``cancel`` event is set (its client went away) or whose future was cancelled before
 its batch starts is not sent to the backend: it resolves at once to an empty ``"cancelled"``
