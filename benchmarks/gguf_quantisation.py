@@ -4,7 +4,7 @@ Run:  make demo                                              (first: trains runs
       .venv/bin/python benchmarks/gguf_quantisation.py        (about 10 minutes on 2 cores)
       .venv/bin/python benchmarks/gguf_quantisation.py --json (only the figures, as JSON, on stdout)
 
-For each type in ``--types`` (default ``f16,q8_0,q4_1,q4_0``) the SFT adapter (``--adapter``) is merged into
+For each type in ``--types`` (default ``f16,q8_0,q4_0``) the SFT adapter (``--adapter``) is merged into
 its base and exported with :func:`fathom.models.export_gguf`; then, in a fresh process per type (so memory
 is the model's own), the llama.cpp backend loads the file and
 
@@ -83,7 +83,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--adapter", default="runs/shipping-forecast/sft/model")
     parser.add_argument("--data", default="runs/shipping-forecast/data/test.jsonl")
-    parser.add_argument("--types", default="f16,q8_0,q4_1,q4_0")
+    parser.add_argument("--types", default="f16,q8_0,q4_0")
     parser.add_argument("--no-pytorch", action="store_true")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)

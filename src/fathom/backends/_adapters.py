@@ -34,9 +34,10 @@ def _base_key(spec: str) -> str:
     return str(path)
 
 
-def adapter_folders(base: str, own: Mapping[str, Path], adapters: Mapping[str, str | Path]) -> dict[str, Path]:
+def adapter_folders(base: str | None, own: Mapping[str, Path], adapters: Mapping[str, str | Path]) -> dict[str, Path]:
     """``{name: folder}`` of every adapter to load (``own``, the spec's adapter, first); one ConfigError listing
-    every name given twice, folder that is not a PEFT adapter, and adapter trained on another base than ``base``."""
+    every name given twice, folder that is not a PEFT adapter, and adapter trained on another base than ``base``
+    (``base=None``, a GGUF file whose origin is unknown: not compared; llama.cpp checks the shapes on loading)."""
     from fathom.models import AdapterSpec, resolve_model
 
     folders, problems = dict(own), []
@@ -61,7 +62,7 @@ def adapter_folders(base: str, own: Mapping[str, Path], adapters: Mapping[str, s
         if not isinstance(spec, AdapterSpec):
             problems.append(Problem(where, f"{str(path)!r} is a {spec.kind} model, not a PEFT adapter folder "
                                            f"(adapter_config.json); give the folder `fathom train sft --out` wrote"))
-        elif _base_key(spec.base) != _base_key(base):
+        elif base is not None and _base_key(spec.base) != _base_key(base):
             problems.append(Problem(where, f"adapter {name!r} ({spec.path}) was trained on {spec.base!r}, but this "
                                            f"backend's base model is {base!r}; serve it from a backend on "
                                            f"{spec.base!r}"))

@@ -87,7 +87,7 @@ class LlamaCppBackend:
                  threads: int | None = None, gguf_type: str | None = None,
                  adapters: Mapping[str, str | Path] | None = None, progress: bool = False,
                  model_name: str | None = None):
-        from fathom.models import AdapterSpec, adapter_gguf_for, gguf_for, load_tokenizer, resolve_model
+        from fathom.models import AdapterSpec, GGUFSpec, adapter_gguf_for, gguf_for, load_tokenizer, resolve_model
 
         problems = []
         if parallel < 1:
@@ -112,7 +112,8 @@ class LlamaCppBackend:
         else:
             base = spec
         ready = {n: Path(p) for n, p in (adapters or {}).items() if str(p).endswith(".gguf")}  # already converted
-        folders = adapter_folders(base if isinstance(base, str) else base.spec, own,
+        base_spec = resolve_model(base) if isinstance(base, str) else base
+        folders = adapter_folders(None if isinstance(base_spec, GGUFSpec) else base_spec.spec, own,
                                   {n: p for n, p in (adapters or {}).items() if n not in ready})
         clash = sorted(set(ready) & set(folders))
         if clash:
@@ -185,7 +186,9 @@ class LlamaCppBackend:
                               title="prompt too long")
         body: dict[str, Any] = {
             "prompt": ids, "max_tokens": min(s.max_tokens, self.context_length - len(ids)),
-            "temperature": s.temperature, "top_p": s.top_p, "top_k": 0, "min_p": 0.0,
+            # transformers' semantics: no top-k or min-p cut when sampling; greedy takes the arg-max alone
+            # (top_k 1), which spares the sampler sorting the whole vocabulary at every token
+            "temperature": s.temperature, "top_p": s.top_p, "top_k": 1 if s.temperature == 0 else 0, "min_p": 0.0,
             "repeat_penalty": 1.0, "stream": True, "cache_prompt": True,
             "seed": s.seed if s.seed is not None else -1,
         }

@@ -76,15 +76,15 @@ def check_parity(model: str, gguf: str | Path, *, prompts: tuple[str, ...] = PAR
     torch_side = TransformersBackend(model, device="cpu", dtype="float32", batch_size=len(prompts))
     llama = LlamaCppBackend(str(gguf), parallel=1, adapters={"checked": adapter} if adapter else None)
     sampling = Sampling(max_tokens=max_tokens)
-    requests = [ChatRequest([{"role": "user", "content": p}], sampling=sampling, adapter="checked" if adapter else None)
-                for p in prompts]
-    expected = torch_side.generate(requests)
-    got = llama.generate(requests)
+    requests = [ChatRequest([{"role": "user", "content": p}], sampling=sampling) for p in prompts]
+    on_llama = [ChatRequest(r.messages, sampling=sampling, adapter="checked" if adapter else None) for r in requests]
+    expected = torch_side.generate(requests)  # an adapter spec runs its own adapter by default
+    got = llama.generate(on_llama)
     worst = 0.0
-    for request in requests:
+    for request, llama_request in zip(requests, on_llama, strict=True):
         ids = torch_side.prompt_ids(request)
         reference = _torch_logprobs(torch_side.model, ids)
-        for token, logprob in llama.first_token_logprobs(request, top=5):
+        for token, logprob in llama.first_token_logprobs(llama_request, top=5):
             worst = max(worst, abs(float(reference[token]) - logprob))
     mismatches = [{"prompt": p, "pytorch": e.text, "llamacpp": g.text}
                   for p, e, g in zip(prompts, expected, got, strict=True) if e.text != g.text]

@@ -32,7 +32,7 @@ def _report(result: dict[str, object], as_json: bool) -> None:
 @click.argument("model")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The .gguf file to write.")
 @click.option("--quant", default="f16", show_default=True, metavar="TYPE",
-              help="Tensor type: f32, f16, bf16, q8_0, q4_0 or q4_1.")
+              help="Tensor type: f32, f16, bf16, q8_0 or q4_0.")
 @click.option("--tokenizer-pre", default=None, metavar="NAME",
               help="llama.cpp's pre-tokenizer name; only for tokenizers other than SmolLM2's.")
 @click.option("--check/--no-check", default=True, show_default=True,
