@@ -27,3 +27,30 @@ def varied_model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFact
     LlamaForCausalLM(config).save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
+
+
+def random_adapter(model_dir: Path, out: Path, seed: int) -> Path:
+    """A PEFT LoRA adapter on ``model_dir`` with random weights big enough to change greedy outputs."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    torch.manual_seed(seed)
+    model = AutoModelForCausalLM.from_pretrained(model_dir)
+    config = LoraConfig(r=4, lora_alpha=8, init_lora_weights=False,
+                        target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
+    peft_model = get_peft_model(model, config)
+    for name, param in peft_model.named_parameters():
+        if "lora_B" in name:  # big enough to change greedy outputs
+            torch.nn.init.normal_(param, std=0.5)
+    peft_model.save_pretrained(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def adapters(varied_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Two random adapters, ``alpha`` and ``beta``, on ``varied_model_dir`` (written once per session)."""
+    root = tmp_path_factory.mktemp("adapters")
+    return {"alpha": random_adapter(varied_model_dir, root / "alpha", 1),
+            "beta": random_adapter(varied_model_dir, root / "beta", 2)}
+

@@ -1,6 +1,6 @@
 """Adapters on demand: one base model, several LoRA adapters, each request picking one, on both local engines.
 
-Two random LoRA adapters on the untied tiny model (``_random_adapter``: large enough to change greedy
+Two random LoRA adapters on the untied tiny model (``random_adapter`` in conftest: large enough to change greedy
 answers). A call mixing base, ``alpha`` and ``beta`` requests must answer each exactly as a backend holding
 that adapter alone (or the plain base) answers the same requests, on the same engine.
 """
@@ -13,20 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.backends.test_llamacpp import _random_adapter
 
 from fathom.backends import ChatRequest, Sampling
 from fathom.errors import ConfigError
 
 PROMPTS = ["What is the capital of France?", "Count to three, please."]
 ENGINES = ["transformers", "llamacpp"]
-
-
-@pytest.fixture(scope="module")
-def adapters(varied_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("on-demand-adapters")
-    return {"alpha": _random_adapter(varied_model_dir, root / "alpha", 1),
-            "beta": _random_adapter(varied_model_dir, root / "beta", 2)}
 
 
 @pytest.fixture(scope="module", params=ENGINES)

@@ -52,35 +52,11 @@ def test_gguf_export_logprobs_match_pytorch(varied_model_dir: Path, varied_gguf:
     assert report.matched >= report.prompts - 1, report.mismatches  # a random model has near-ties
 
 
-def _random_adapter(model_dir: Path, out: Path, seed: int) -> Path:
-    import torch
-    from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM
-
-    torch.manual_seed(seed)
-    model = AutoModelForCausalLM.from_pretrained(model_dir)
-    config = LoraConfig(r=4, lora_alpha=8, init_lora_weights=False,
-                        target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"])
-    peft_model = get_peft_model(model, config)
-    for name, param in peft_model.named_parameters():
-        if "lora_B" in name:  # big enough to change greedy outputs
-            torch.nn.init.normal_(param, std=0.5)
-    peft_model.save_pretrained(out)
-    return out
-
-
-@pytest.fixture(scope="module")
-def two_adapters(varied_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("adapters")
-    return {"alpha": _random_adapter(varied_model_dir, root / "alpha", 1),
-            "beta": _random_adapter(varied_model_dir, root / "beta", 2)}
-
-
-def test_adapters_per_request_match_each_adapter_alone(varied_model_dir: Path, two_adapters: dict[str, Path]) -> None:
+def test_adapters_per_request_match_each_adapter_alone(varied_model_dir: Path, adapters: dict[str, Path]) -> None:
     from fathom.backends import LlamaCppBackend
 
     shared = LlamaCppBackend(str(varied_model_dir), parallel=2, gguf_type="f32", context_length=512,
-                             adapters={k: str(v) for k, v in two_adapters.items()})
+                             adapters={k: str(v) for k, v in adapters.items()})
     assert shared.adapters == ["alpha", "beta"]
     names = [None, "alpha", "beta", "alpha", None, "beta"]
     prompt = _requests(10)[0].messages
@@ -88,28 +64,28 @@ def test_adapters_per_request_match_each_adapter_alone(varied_model_dir: Path, t
     mixed = shared.generate(requests)
     texts = {n: c.text for n, c in zip(names, mixed, strict=True)}
     assert len(set(texts.values())) == 3, texts  # base and the two adapters all answer differently
-    for name, folder in two_adapters.items():
+    for name, folder in adapters.items():
         alone = LlamaCppBackend(str(folder), parallel=1, gguf_type="f32", context_length=512)
         [done] = alone.generate([ChatRequest(prompt, sampling=Sampling(max_tokens=10))])
         assert done.text == texts[name]
         assert [c.text for n, c in zip(names, mixed, strict=True) if n == name] == [done.text] * 2
 
 
-def test_adapter_conversion_matches_peft(varied_model_dir: Path, two_adapters: dict[str, Path]) -> None:
+def test_adapter_conversion_matches_peft(varied_model_dir: Path, adapters: dict[str, Path]) -> None:
     from fathom.backends import check_parity
     from fathom.models import gguf_for
 
     base = gguf_for(str(varied_model_dir), quant="f32")
-    report = check_parity(str(two_adapters["alpha"]), base, adapter=str(two_adapters["alpha"]), max_tokens=6)
+    report = check_parity(str(adapters["alpha"]), base, adapter=str(adapters["alpha"]), max_tokens=6)
     assert report.max_logprob_diff < 1e-2, report
 
 
-def test_unknown_adapter_is_refused(varied_model_dir: Path, two_adapters: dict[str, Path]) -> None:
+def test_unknown_adapter_is_refused(varied_model_dir: Path, adapters: dict[str, Path]) -> None:
     from fathom.backends import LlamaCppBackend
     from fathom.errors import ConfigError
 
     backend = LlamaCppBackend(str(varied_model_dir), parallel=1, gguf_type="f32", context_length=256,
-                              adapters={"alpha": str(two_adapters["alpha"])})
+                              adapters={"alpha": str(adapters["alpha"])})
     with pytest.raises(ConfigError, match=r"unknown adapter 'alpah'.*Did you mean 'alpha'"):
         backend.generate([ChatRequest([{"role": "user", "content": "Hi"}], adapter="alpah")])
 

@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.backends.test_llamacpp import _random_adapter
 
 from fathom.backends import ChatRequest, Completion, Sampling, completion_from_text
 from fathom.errors import ConfigError
@@ -96,13 +95,6 @@ def test_bad_aliases_are_refused_when_the_app_is_built() -> None:
 
 ENGINES = ["transformers", "llamacpp"]
 PROMPT = [{"role": "user", "content": "What is the capital of France?"}]
-
-
-@pytest.fixture(scope="module")
-def adapters(varied_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("served-adapters")
-    return {"alpha": _random_adapter(varied_model_dir, root / "alpha", 1),
-            "beta": _random_adapter(varied_model_dir, root / "beta", 2)}
 
 
 @pytest.fixture(scope="module", params=ENGINES)

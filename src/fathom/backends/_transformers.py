@@ -39,9 +39,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from fathom.backends._adapters import adapter_folders, unknown_adapter
 from fathom.backends._progress import progress_bar
+from fathom.backends._prompt import prompt_token_ids
 from fathom.backends._protocol import ChatRequest, Completion
 from fathom.backends._toolcalls import completion_from_text
-from fathom.errors import BackendError, ConfigError, Problem
+from fathom.errors import ConfigError, Problem
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -153,16 +154,7 @@ class TransformersBackend:
 
     def prompt_ids(self, request: ChatRequest) -> list[int]:
         """The token ids of a request's rendered prompt (chat template + generation prompt)."""
-        from fathom.models import prepare_messages
-
-        tools: Any = request.tools
-        try:
-            text = self.tokenizer.apply_chat_template(prepare_messages(request.messages), tools=tools,
-                                                      add_generation_prompt=True, tokenize=False)
-        except Exception as exc:  # jinja and tokenizer errors have many types; report them as ours
-            raise BackendError(f"Could not render the chat template for {self.model_name!r}: {exc}. "
-                               f"Check the messages (roles, content) and tools of the request.") from exc
-        return list(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return prompt_token_ids(self.tokenizer, request, self.model_name)
 
     def generate(self, requests: Sequence[ChatRequest]) -> list[Completion]:
         """Complete every request; the result has the same length and order as ``requests``.
