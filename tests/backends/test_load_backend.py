@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import httpx
@@ -10,7 +9,7 @@ import pytest
 
 import fathom.backends
 from fathom.backends import OpenAIHTTPBackend, TransformersBackend, load_backend
-from fathom.errors import BackendError, ConfigError, MissingDependencyError
+from fathom.errors import ConfigError
 
 
 def test_public_api_is_pinned() -> None:
@@ -63,14 +62,3 @@ def test_mismatched_engine_and_spec() -> None:
         load_backend("smollm2-135m", backend="openai")
     with pytest.raises(ConfigError, match="remote endpoint"):
         load_backend("http://127.0.0.1:9/v1#m", backend="transformers")
-
-
-@pytest.mark.parametrize(("engine", "module", "extra"), [("vllm", "vllm", "fathom[vllm]")])
-def test_reserved_engines_name_the_extra(engine: str, module: str, extra: str) -> None:
-    expected = BackendError if importlib.util.find_spec(module) else MissingDependencyError
-    with pytest.raises(expected) as info:
-        load_backend("smollm2-135m", backend=engine)
-    if expected is MissingDependencyError:
-        assert f"pip install '{extra}'" in str(info.value)
-    else:
-        assert "http://host:port/v1#model" in str(info.value)

@@ -2,7 +2,8 @@
 
 Covers: the contract (:class:`Backend`, :class:`ChatRequest`, :class:`Sampling`,
 :class:`Completion`), local transformers generation (:class:`TransformersBackend`), llama.cpp in-process
-(:class:`LlamaCppBackend`, GGUF files and converted models, LoRA adapters per request), any
+(:class:`LlamaCppBackend`, GGUF files and converted models, LoRA adapters per request), vLLM on a GPU
+(:class:`VLLMBackend`, a ``vllm serve`` process with multi-LoRA), any
 OpenAI-compatible HTTP endpoint (:class:`OpenAIHTTPBackend`), building one from a model spec
 (:func:`load_backend`, whose ``parallel=`` is the one parallelism policy: batch size for a local model,
 concurrency for an endpoint), parsing ``<tool_call>`` output into OpenAI tool calls, and generating a
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from fathom.backends._http import OpenAIHTTPBackend
     from fathom.backends._llamacpp import LlamaCppBackend
     from fathom.backends._transformers import TransformersBackend
+    from fathom.backends._vllm import VLLMBackend
 
 __all__ = [
     "BACKENDS",
@@ -53,6 +55,7 @@ __all__ = [
     "ParsedToolCalls",
     "Sampling",
     "TransformersBackend",
+    "VLLMBackend",
     "check_parity",
     "check_prompt_file",
     "completion_from_text",
@@ -66,7 +69,7 @@ __all__ = [
 ]
 
 _LAZY = {"OpenAIHTTPBackend": "fathom.backends._http", "LlamaCppBackend": "fathom.backends._llamacpp",
-         "TransformersBackend": "fathom.backends._transformers"}
+         "TransformersBackend": "fathom.backends._transformers", "VLLMBackend": "fathom.backends._vllm"}
 
 
 def __getattr__(name: str) -> Any:

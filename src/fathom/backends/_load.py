@@ -3,39 +3,37 @@
 * ``http(s)://host:port/v1`` (model name after ``#`` or ``model=``): :class:`OpenAIHTTPBackend`.
 * a ``.gguf`` file: :class:`LlamaCppBackend` (llama.cpp in-process).
 * anything else (bundled name, hub id, folder, adapter): :class:`TransformersBackend`, or
-  :class:`LlamaCppBackend` with ``backend="llamacpp"`` (the model is converted to GGUF once).
+  :class:`LlamaCppBackend` with ``backend="llamacpp"`` (the model is converted to GGUF once), or
+  :class:`VLLMBackend` with ``backend="vllm"`` (a ``vllm serve`` process on a GPU).
 
 ``parallel=`` is the one parallelism setting every engine reads the same way: requests in flight at once,
 which is the batch size of a local model (``batch_size=``) and the number of concurrent requests to an
 endpoint (``concurrency=``). Each engine class names the option it maps to (``parallel_option``), so
 commands never decide "is this a URL?" themselves.
 
-``backend=`` names the engine explicitly. ``"vllm"`` is reserved for the GPU engine of a later release;
-asking for it now says what to install or use instead.
+``backend=`` names the engine explicitly; an unknown name is an error with did-you-mean.
 Not covered: picking an engine automatically from the hardware.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 from typing import TYPE_CHECKING, Any
 
 from fathom.backends._protocol import Backend
-from fathom.errors import BackendError, ConfigError, MissingDependencyError, Problem, did_you_mean
+from fathom.errors import ConfigError, Problem, did_you_mean
 from fathom.models import is_remote
 
 if TYPE_CHECKING:
     from fathom.backends._http import OpenAIHTTPBackend
     from fathom.backends._llamacpp import LlamaCppBackend
     from fathom.backends._transformers import TransformersBackend
+    from fathom.backends._vllm import VLLMBackend
 
 __all__ = ["BACKENDS", "load_backend"]
 
-BACKENDS = ("transformers", "openai", "llamacpp")
+BACKENDS = ("transformers", "openai", "llamacpp", "vllm")
 """Engines :func:`load_backend` can build."""
-
-_LATER = {"vllm": ("vllm", "fathom[vllm]")}
 
 
 def _check_options(cls: type, options: dict[str, Any], skip: set[str]) -> None:
@@ -49,7 +47,8 @@ def _check_options(cls: type, options: dict[str, Any], skip: set[str]) -> None:
         raise ConfigError(problems, title="invalid backend options")
 
 
-def _with_parallel(cls: type[OpenAIHTTPBackend | TransformersBackend | LlamaCppBackend], options: dict[str, Any],
+def _with_parallel(cls: type[OpenAIHTTPBackend | TransformersBackend | LlamaCppBackend | VLLMBackend],
+                   options: dict[str, Any],
                    parallel: int | None) -> dict[str, Any]:
     """``options`` with ``parallel`` set as the engine's own option (``cls.parallel_option``)."""
     if parallel is None:
@@ -65,16 +64,6 @@ def _with_parallel(cls: type[OpenAIHTTPBackend | TransformersBackend | LlamaCppB
     raise ConfigError([Problem("parallel", problem)], title="invalid backend options")
 
 
-def _later_engine(name: str) -> BackendError | MissingDependencyError:
-    module, extra = _LATER[name]
-    if importlib.util.find_spec(module) is None:
-        return MissingDependencyError(f"The {name} backend needs {module!r}, which",
-                                      f"pip install '{extra}'")
-    return BackendError(f"The {name} backend is not part of this Fathom release ({module} is installed, but "
-                        f"Fathom has no adapter for it yet). Use backend='transformers', or run the engine's own "
-                        f"OpenAI-compatible server and pass its URL: 'http://host:port/v1#model'.")
-
-
 def load_backend(spec: str, *, backend: str | None = None, parallel: int | None = None, device: str | None = None,
                  **options: Any) -> Backend:
     """Build the backend a model spec names.
@@ -82,7 +71,7 @@ def load_backend(spec: str, *, backend: str | None = None, parallel: int | None 
     Args:
         spec: a model spec: ``"smollm2-135m"``, a hub id, a local folder or adapter, or
             ``"http://host:port/v1#model"``.
-        backend: ``"transformers"``, ``"llamacpp"`` or ``"openai"`` (default: ``"openai"`` for URLs,
+        backend: ``"transformers"``, ``"llamacpp"``, ``"vllm"`` or ``"openai"`` (default: ``"openai"`` for URLs,
             ``"llamacpp"`` for ``.gguf`` files, else ``"transformers"``).
         parallel: requests in flight at once: the batch size of a local model, the concurrent
             requests to an endpoint (default: the engine's own, 8).
@@ -94,22 +83,20 @@ def load_backend(spec: str, *, backend: str | None = None, parallel: int | None 
     Raises:
         ConfigError: an unknown backend name or option (every bad option is listed), or a
             ``parallel`` below 1 or contradicting ``batch_size=``/``concurrency=``.
-        MissingDependencyError: a reserved engine whose package is not installed.
+        MissingDependencyError: the engine's package (xllamacpp, vLLM) is not installed.
 
     >>> load_backend("smollm2-135m", backend="vlm")
     Traceback (most recent call last):
     ...
     fathom.errors.ConfigError: invalid backend (1):
-      - backend: unknown backend 'vlm'. Did you mean 'vllm'? Available: transformers, openai, llamacpp; later: vllm.
+      - backend: unknown backend 'vlm'. Did you mean 'vllm'? Available: transformers, openai, llamacpp, vllm.
     """
     remote = is_remote(spec)
     name = backend or ("openai" if remote else "llamacpp" if spec.lower().endswith(".gguf") else "transformers")
-    if name in _LATER:
-        raise _later_engine(name)
     if name not in BACKENDS:
-        hint = did_you_mean(name, [*BACKENDS, *_LATER])
+        hint = did_you_mean(name, list(BACKENDS))
         raise ConfigError([Problem("backend", f"unknown backend {name!r}. {hint + ' ' if hint else ''}"
-                                              f"Available: {', '.join(BACKENDS)}; later: {', '.join(_LATER)}.")],
+                                              f"Available: {', '.join(BACKENDS)}.")],
                           title="invalid backend")
     if name == "openai":
         from fathom.backends._http import OpenAIHTTPBackend
@@ -128,6 +115,11 @@ def load_backend(spec: str, *, backend: str | None = None, parallel: int | None 
 
         _check_options(LlamaCppBackend, options, skip={"model"})
         return LlamaCppBackend(spec, **_with_parallel(LlamaCppBackend, options, parallel))
+    if name == "vllm":
+        from fathom.backends._vllm import VLLMBackend
+
+        _check_options(VLLMBackend, options, skip={"model"})
+        return VLLMBackend(spec, **_with_parallel(VLLMBackend, options, parallel))
     from fathom.backends._transformers import TransformersBackend
 
     _check_options(TransformersBackend, options, skip={"model"})

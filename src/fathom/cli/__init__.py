@@ -28,6 +28,7 @@ _CORE: dict[str, str] = {
     "train": "fathom.cli.train:train",
     "generate": "fathom.cli.generate:generate",
     "serve": "fathom.cli.serve:serve",
+    "gateway": "fathom.cli.gateway:gateway",
     "eval": "fathom.cli.eval:eval_",
     "export": "fathom.cli.export:export",
     "grade": "fathom.cli.grade:grade",

@@ -20,7 +20,7 @@ from fathom.cli._options import parallel_option, parse_grader
 @click.option("--limit", type=int, help="Evaluate only the first N examples.")
 @click.option("--fewshot", type=click.Path(exists=True, dir_okay=False),
               help="Examples (JSONL) whose turns are put before every prompt.")
-@click.option("--engine", type=click.Choice(["transformers", "llamacpp", "openai"]), default=None,
+@click.option("--engine", type=click.Choice(["transformers", "llamacpp", "vllm", "openai"]), default=None,
               help="Backend (default: openai for URLs, llamacpp for .gguf files, else transformers).")
 @click.option("--gguf-type", default=None, metavar="TYPE",
               help="llamacpp on a model that is not a GGUF file: run this export of it (f16, q8_0, q4_0...).")

@@ -78,8 +78,9 @@ def _spec_adapter(model: str) -> list[str]:
               help="Most tokens one request may ask for; asking for more is refused with 400 (not clamped).")
 @click.option("--max-body-mb", default=1.0, show_default=True, type=click.FloatRange(min=0.0, min_open=True),
               help="Largest request body in MB; a larger one is refused with 413 before it is read.")
-@click.option("--engine", default=None, type=click.Choice(["transformers", "llamacpp"]),
-              help="What runs a local MODEL: transformers (PyTorch) or llamacpp (llama.cpp in-process).  "
+@click.option("--engine", default=None, type=click.Choice(["transformers", "llamacpp", "vllm"]),
+              help="What runs a local MODEL: transformers (PyTorch), llamacpp (llama.cpp in-process) or vllm "
+                   "(a vllm serve process on a GPU, multi-LoRA).  "
                    "[default: llamacpp for a .gguf file, else transformers]")
 @click.option("--adapter", "adapters", multiple=True, callback=_adapter_folders, metavar="NAME=PATH",
               help="A LoRA adapter folder to serve on MODEL, loaded once; clients pick it with model "

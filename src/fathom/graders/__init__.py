@@ -4,10 +4,12 @@ DPO pair mining and reinforcement-learning reward.
 Covers: the contract (:class:`Grade`, :class:`Grader`), the registry (:func:`build_grader` turns a
 recipe's ``grader: {name: ..., **params}`` into a grader), the generic graders (``exact``,
 ``regex``, ``rouge_l``, ``chrf``, ``bleu``, ``json_schema``, ``tool_call``, ``sql_exec``,
-``llm_judge``, ``weighted``, ``openai``: OpenAI grader configurations, with python graders run in
-a limited subprocess by :class:`PythonSandbox`), judge-panel helpers, adapters that make a grader a TRL reward
-function or an Amazon Nova RFT reward Lambda, and reward checks before RL (:func:`check_reward`,
-:func:`run_reward_check`: spread, strict correctness, hack probes, advice).
+``llm_judge``, ``weighted``, ``faithfulness``: how much of an answer its sources support, with the
+content words it compares, :func:`content_tokens`, also used by the gateway's topic judge; ``openai``:
+OpenAI grader configurations, with python graders run in a limited subprocess by :class:`PythonSandbox`),
+judge-panel helpers, adapters that make a grader a TRL reward function or an Amazon Nova RFT reward
+Lambda, and reward checks before RL (:func:`check_reward`, :func:`run_reward_check`: spread, strict
+correctness, hack probes, advice).
 Not covered: running evaluations over datasets (``fathom.evaluate``), domain graders (registered by
 their domain plug-ins, e.g. ``shipping``).
 
@@ -28,6 +30,7 @@ from fathom.graders._check import (
     check_reward,
     run_reward_check,
 )
+from fathom.graders._faithfulness import content_tokens, faithfulness
 from fathom.graders._json_schema import json_schema
 from fathom.graders._judge import LLMJudge, PairwiseResult, llm_judge
 from fathom.graders._judge_prompts import DEFAULT_CRITERIA, Criterion, parse_judge_reply
@@ -70,7 +73,9 @@ __all__ = [
     "chrf",
     "completion_message",
     "completion_text",
+    "content_tokens",
     "exact",
+    "faithfulness",
     "grader_names",
     "json_schema",
     "krippendorff_alpha_interval",

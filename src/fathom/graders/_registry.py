@@ -23,6 +23,7 @@ _BUILTIN: dict[str, str] = {
     "bleu": "fathom.graders._text:bleu",
     "chrf": "fathom.graders._text:chrf",
     "exact": "fathom.graders._text:exact",
+    "faithfulness": "fathom.graders._faithfulness:faithfulness",
     "json_schema": "fathom.graders._json_schema:json_schema",
     "llm_judge": "fathom.graders._judge:llm_judge",
     "openai": "fathom.graders._openai:openai_grader",

@@ -2,7 +2,8 @@
 
 Covers: the web app (:func:`create_app`: ``/v1/chat/completions``, ``/v1/models``, ``/health``) with
 real token streaming, cancel-on-disconnect, ``tool_choice`` checks and the limits one request cannot
-pass (body size, prompt and token counts); adapters on demand (:class:`ModelRoutes`: one base model,
+pass (body size, prompt and token counts; :class:`BodyLimit` is the body-size middleware, which the
+gateway uses too); adapters on demand (:class:`ModelRoutes`: one base model,
 each LoRA adapter served as ``base:adapter`` or an alias, picked per request); micro-batching of
 concurrent requests (:class:`Batcher`, :class:`Unavailable` when closed or full); and running the app
 under uvicorn in the foreground (:func:`run_server`) or a background thread (:func:`start_server`,
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from fathom.serve._app import create_app
 from fathom.serve._batcher import Batcher, BatchStats, Unavailable
+from fathom.serve._limits import BodyLimit
 from fathom.serve._routes import ModelRoutes
 from fathom.serve._schema import ChatCompletionBody, openai_error
 from fathom.serve._server import RunningServer, bind_socket, run_server, start_server
@@ -21,6 +23,7 @@ from fathom.serve._server import RunningServer, bind_socket, run_server, start_s
 __all__ = [
     "BatchStats",
     "Batcher",
+    "BodyLimit",
     "ChatCompletionBody",
     "ModelRoutes",
     "RunningServer",
