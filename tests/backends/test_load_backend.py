@@ -15,7 +15,8 @@ from fathom.errors import ConfigError
 def test_public_api_is_pinned() -> None:
     assert sorted(fathom.backends.__all__) == [
         "BACKENDS", "Backend", "ChatRequest", "Completion", "GenerateSummary", "LlamaCppBackend", "OpenAIHTTPBackend",
-        "PARITY_PROMPTS", "ParityReport", "ParsedToolCalls", "Sampling", "TransformersBackend", "check_parity",
+        "PARITY_PROMPTS", "ParityReport", "ParsedToolCalls", "Sampling", "TransformersBackend", "VLLMBackend",
+        "check_parity",
         "check_prompt_file", "completion_from_text",
         "completion_record", "example_id", "generate_file", "load_backend", "parse_tool_calls",
         "parse_tool_calls_detailed", "prompt_messages"]

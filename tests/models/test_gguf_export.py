@@ -67,6 +67,19 @@ def test_metadata_and_tensor_types(tiny_model_dir: Path, tmp_path: Path) -> None
     assert out.tensors == len(types)
 
 
+@pytest.mark.parametrize("quant", ["q4_0"])
+def test_four_bit_types_keep_the_token_embedding_at_q8_0(tiny_model_dir: Path, tmp_path: Path, quant: str) -> None:
+    """As llama.cpp does, and as the GGUF the bundled model ships in (Q4_1 weights, Q8_0 embedding) is laid out."""
+    import gguf
+
+    from fathom.models import export_gguf
+
+    out = export_gguf(str(tiny_model_dir), tmp_path / "tiny.gguf", quant=quant)
+    types = {t.name: t.tensor_type.name for t in gguf.GGUFReader(out.path).tensors}
+    assert types["token_embd.weight"] == "Q8_0"
+    assert types["blk.0.attn_q.weight"] == quant.upper() and types["blk.0.attn_norm.weight"] == "F32"
+
+
 def test_adapter_refusals(tiny_model_dir: Path, tmp_path: Path) -> None:
     from fathom.models import export_gguf_adapter
 

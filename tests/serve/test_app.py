@@ -68,7 +68,7 @@ def _body(**extra: Any) -> dict[str, Any]:
 
 
 def test_public_api_is_pinned() -> None:
-    assert sorted(fathom.serve.__all__) == ["BatchStats", "Batcher", "ChatCompletionBody", "ModelRoutes",
+    assert sorted(fathom.serve.__all__) == ["BatchStats", "Batcher", "BodyLimit", "ChatCompletionBody", "ModelRoutes",
                                             "RunningServer", "Unavailable", "bind_socket", "create_app",
                                             "openai_error", "run_server", "start_server"]
 

@@ -75,7 +75,7 @@ def vllm_command(executable: Sequence[str], base: str, *, served_name: str, port
                  extra_args: Sequence[str] = ()) -> list[str]:
     """The ``vllm serve`` command line for a base model and its adapters (all loaded at start-up).
 
-    >>> vllm_command(["vllm"], "org/base", served_name="base", port=8000, adapters={"a": Path("/ad/a")})[:6]
+    >>> vllm_command(["vllm"], "org/base", served_name="base", port=8000, adapters={})[:6]
     ['vllm', 'serve', 'org/base', '--served-model-name', 'base', '--host']
     """
     command = [*executable, "serve", base, "--served-model-name", served_name, "--host", "127.0.0.1",

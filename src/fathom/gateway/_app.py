@@ -37,7 +37,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -54,7 +53,7 @@ from fathom.gateway._pii import PII_TYPES
 from fathom.gateway._prices import PriceTable
 from fathom.gateway._store import LimitStore, MemoryStore, RedisStore
 from fathom.gateway._templates import GatewayTemplateError, TemplateStore
-from fathom.gateway._upstreams import AllUpstreamsFailed, Opened, UpstreamPool
+from fathom.gateway._upstreams import AllUpstreamsFailed, Opened, UpstreamError, UpstreamPool
 from fathom.serve import BodyLimit, openai_error
 
 __all__ = ["Gateway", "create_gateway"]
@@ -382,7 +381,7 @@ class Gateway:
     async def _whole(self, call: _Call, opened: Opened) -> Response:
         try:
             raw = await opened.response.aread()
-        except httpx.HTTPError as exc:
+        except UpstreamError as exc:
             raise GatewayError(502, f"The upstream {opened.upstream!r} failed while answering "
                                     f"({type(exc).__name__}).", type_="server_error", code="upstream_error") from None
         finally:
@@ -483,7 +482,7 @@ class Gateway:
                         yield _content_chunk(template, guard, text=tail)
                 yield b"data: " + orjson.dumps(chunk) + b"\n\n"
             finished, status = True, 200
-        except httpx.HTTPError as exc:
+        except UpstreamError as exc:
             status = 502
             log.warning("upstream %s failed mid-stream in request %s: %s", opened.upstream, call.request_id,
                         type(exc).__name__)

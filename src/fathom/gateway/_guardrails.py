@@ -243,7 +243,7 @@ class Guardrail:
 
         Returns a verdict whose ``messages`` are masked copies; ``messages`` itself is not changed.
         """
-        masked = copy.deepcopy(messages)
+        masked = [_copy_message(m) for m in messages]  # the message dicts and content parts, not whole trees
         findings: list[Finding] = []
         blocked = False
         for i, message in enumerate(masked):
@@ -430,3 +430,13 @@ class StreamGuard:
         self._pending = text[cut:]
         self._offset += cut - base
         return released
+
+
+def _copy_message(message: Any) -> Any:
+    """A copy of a message that masking may change: the dict, and its content parts when it has a list."""
+    if not isinstance(message, dict):
+        return copy.deepcopy(message)
+    out = dict(message)
+    if isinstance(out.get("content"), list):
+        out["content"] = [dict(part) if isinstance(part, dict) else part for part in out["content"]]
+    return out

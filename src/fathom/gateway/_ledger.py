@@ -39,7 +39,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -231,9 +231,8 @@ class Ledger:
             OutputError: the ledger is closed.
         """
         row = self.price(row)
-        values = asdict(row)
-        values["ts"] = _epoch(row.ts) if row.ts is not None else time.time()
-        params = tuple(values[c] for c in _USAGE_COLUMNS)
+        ts = _epoch(row.ts) if row.ts is not None else time.time()
+        params = tuple(ts if c == "ts" else getattr(row, c) for c in _USAGE_COLUMNS)  # asdict() deep-copies
 
         def insert(conn: sqlite3.Connection) -> None:
             conn.execute(_INSERT_USAGE, params)

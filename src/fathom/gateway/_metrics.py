@@ -18,6 +18,8 @@ scrape each).
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 __all__ = ["GatewayMetrics"]
@@ -49,6 +51,7 @@ class GatewayMetrics:
         self.inflight = Gauge("fathom_inflight_requests", "Chat requests being handled.", registry=r)
         self.upstream_up = Gauge("fathom_upstream_up", "1 when the upstream's circuit is closed.", ("upstream",),
                                  registry=r)
+        self._children: dict[tuple[str, str, str, int], tuple[Any, Any, Any, Any]] = {}
 
     def upstream_state(self, upstream: str, up: bool) -> None:
         self.upstream_up.labels(upstream=upstream).set(1 if up else 0)
@@ -59,13 +62,22 @@ class GatewayMetrics:
     def answered(self, *, model: str, adapter: str | None, upstream: str | None, status: int, seconds: float,
                  prompt_tokens: int, completion_tokens: int) -> None:
         """Count one answered request."""
-        labels = {"model": model, "adapter": adapter or "", "upstream": upstream or ""}
-        self.requests.labels(**labels, status=str(status)).inc()
-        self.duration.labels(**labels, status=str(status)).observe(seconds)
+        key = (model, adapter or "", upstream or "", status)
+        children = self._children.get(key)
+        if children is None:  # label lookups cost more than the counting; each label set is looked up once
+            labels = {"model": key[0], "adapter": key[1], "upstream": key[2]}
+            children = (self.requests.labels(**labels, status=str(status)),
+                        self.duration.labels(**labels, status=str(status)),
+                        self.tokens.labels(**labels, direction="prompt"),
+                        self.tokens.labels(**labels, direction="completion"))
+            self._children[key] = children
+        requests, duration, prompt, completion = children
+        requests.inc()
+        duration.observe(seconds)
         if prompt_tokens:
-            self.tokens.labels(**labels, direction="prompt").inc(prompt_tokens)
+            prompt.inc(prompt_tokens)
         if completion_tokens:
-            self.tokens.labels(**labels, direction="completion").inc(completion_tokens)
+            completion.inc(completion_tokens)
 
     def render(self) -> bytes:
         """The text exposition format."""

@@ -9,8 +9,14 @@ connect attempt. ``breaker_failures`` failures in a row open an upstream's circu
 (the gateway's ``fathom_upstream_up`` gauge).
 
 Once an upstream has started answering, its answer is the client's: a failure mid-stream is the
-client's error (the tokens already sent cannot be taken back). Not covered: hedged requests, latency- or
-cost-based routing, retrying a request the upstream refused with a 4xx (that is the client's answer).
+client's error (the tokens already sent cannot be taken back).
+
+Why aiohttp for the upstream side (and not httpx, which the rest of Fathom uses): the gateway's cost is
+its HTTP client, and on this 2-core machine one sequential request through ``httpx.AsyncClient`` took
+2.9 ms of the loop against 0.86 ms through ``aiohttp`` (C parser), to the same upstream.
+
+Not covered: hedged requests, latency- or cost-based routing, retrying a request the upstream refused
+with a 4xx (that is the client's answer).
 """
 
 from __future__ import annotations
@@ -20,24 +26,56 @@ import contextlib
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-import httpx
+import aiohttp
 import orjson
 
 from fathom.gateway._config import GatewayConfig, ModelConfig, Route, UpstreamConfig
 
-__all__ = ["AllUpstreamsFailed", "Opened", "UpstreamPool"]
+__all__ = ["AllUpstreamsFailed", "Opened", "UpstreamError", "UpstreamPool", "UpstreamResponse"]
+
+UpstreamError = (aiohttp.ClientError, asyncio.TimeoutError)
+"""What reading an upstream's answer can raise (a connection reset, a read timeout)."""
 
 
 @dataclass
 class _Upstream:
     config: UpstreamConfig
-    client: httpx.AsyncClient
+    headers: dict[str, str]
+    timeout: aiohttp.ClientTimeout
+    session: aiohttp.ClientSession | None = None
     failures: int = 0
     open_until: float = 0.0
     up: bool = True
+
+    def client(self) -> aiohttp.ClientSession:
+        """The upstream's pooled session (made on first use, inside the running event loop)."""
+        if self.session is None:
+            self.session = aiohttp.ClientSession(
+                base_url=self.config.url.rstrip("/") + "/", headers=self.headers, timeout=self.timeout,
+                connector=aiohttp.TCPConnector(limit=self.config.max_connections), auto_decompress=False)
+        return self.session
+
+
+class UpstreamResponse:
+    """An upstream's answer whose status is known and whose body is still to be read."""
+
+    def __init__(self, response: aiohttp.ClientResponse):
+        self._response = response
+        self.status_code = response.status
+
+    async def aread(self) -> bytes:
+        return await self._response.read()
+
+    async def aiter_lines(self) -> AsyncIterator[str]:
+        async for line in self._response.content:
+            yield line.decode("utf-8").rstrip("\r\n")
+
+    async def aclose(self) -> None:
+        """Release the connection (an unread body closes it, which stops the upstream generating)."""
+        self._response.close()
 
 
 @dataclass
@@ -46,7 +84,7 @@ class Opened:
 
     upstream: str
     route: Route
-    response: httpx.Response
+    response: UpstreamResponse
     tried: list[str] = field(default_factory=list)
     """Upstreams that failed before this one answered (failover)."""
 
@@ -81,12 +119,9 @@ class UpstreamPool:
         self._upstreams: dict[str, _Upstream] = {}
         for name, upstream in config.upstreams.items():
             key = os.environ.get(upstream.api_key_env) if upstream.api_key_env else None
-            client = httpx.AsyncClient(
-                base_url=upstream.url, headers={"Authorization": f"Bearer {key}"} if key else {},
-                timeout=httpx.Timeout(upstream.timeout_s, connect=upstream.connect_timeout_s),
-                limits=httpx.Limits(max_connections=upstream.max_connections,
-                                    max_keepalive_connections=upstream.max_connections))
-            self._upstreams[name] = _Upstream(upstream, client)
+            timeout = aiohttp.ClientTimeout(total=None, connect=upstream.connect_timeout_s,
+                                            sock_read=upstream.timeout_s)
+            self._upstreams[name] = _Upstream(upstream, {"Authorization": f"Bearer {key}"} if key else {}, timeout)
             self._on_state(name, True)
         self._health_task: asyncio.Task[None] | None = None
 
@@ -135,22 +170,21 @@ class UpstreamPool:
         for route in self.order(model):
             upstream = self._upstreams[route.upstream]
             content = orjson.dumps({**body, "model": route.model})
-            request = upstream.client.build_request("POST", "/chat/completions", content=content,
-                                                    headers={"content-type": "application/json"})
             try:
-                response = await upstream.client.send(request, stream=True)
-            except httpx.TransportError as exc:
+                response = await upstream.client().post("chat/completions", data=content,
+                                                        headers={"content-type": "application/json"})
+            except UpstreamError as exc:
                 self._failed(upstream)
                 errors.append(f"{route.upstream}: {type(exc).__name__}")
                 continue
-            if response.status_code >= 500 or response.status_code == 429:
+            if response.status >= 500 or response.status == 429:
                 answered = True
-                await response.aclose()
+                response.close()
                 self._failed(upstream)
-                errors.append(f"{route.upstream}: HTTP {response.status_code}")
+                errors.append(f"{route.upstream}: HTTP {response.status}")
                 continue
             self._succeeded(upstream)
-            return Opened(route.upstream, route, response, tried=[e.split(":")[0] for e in errors])
+            return Opened(route.upstream, route, UpstreamResponse(response), tried=[e.split(":")[0] for e in errors])
         raise AllUpstreamsFailed(model.name, errors, 502 if answered else 503)
 
     async def check(self) -> dict[str, bool]:
@@ -158,9 +192,10 @@ class UpstreamPool:
 
         async def probe(upstream: _Upstream) -> None:
             try:
-                response = await upstream.client.get("/models", timeout=min(upstream.config.timeout_s, 5.0))
-                ok = response.status_code < 500
-            except httpx.HTTPError:
+                timeout = aiohttp.ClientTimeout(total=min(upstream.config.timeout_s, 5.0))
+                async with upstream.client().get("models", timeout=timeout) as response:
+                    ok = response.status < 500
+            except UpstreamError:
                 ok = False
             if ok:
                 self._succeeded(upstream)
@@ -188,4 +223,4 @@ class UpstreamPool:
             self._health_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._health_task
-        await asyncio.gather(*(u.client.aclose() for u in self._upstreams.values()))
+        await asyncio.gather(*(u.session.close() for u in self._upstreams.values() if u.session is not None))
