@@ -16,7 +16,7 @@ import pytest
 from tests.serve.test_streaming import SlowBackend
 
 from fathom.backends import ChatRequest, OpenAIHTTPBackend, Sampling
-from fathom.errors import ConfigError
+from fathom.errors import BackendError, ConfigError
 from fathom.serve import RunningServer, create_app, start_server
 
 
@@ -100,3 +100,23 @@ def test_streamed_tool_call_deltas_are_joined() -> None:
     assert (done.prompt_tokens, done.completion_tokens) == (9, 7)
     with pytest.raises(ConfigError, match=r"unknown adapter 'shiping'\. Did you mean 'shipping'"):
         client.generate([ChatRequest([{"role": "user", "content": "x"}], adapter="shiping")])
+
+
+def test_a_stream_that_breaks_after_its_first_chunk_is_an_error_not_a_retry() -> None:
+    calls: list[int] = []
+
+    class Broken(httpx.SyncByteStream):
+        def __iter__(self):  # type: ignore[no-untyped-def]
+            yield b'data: {"choices": [{"index": 0, "delta": {"content": "Gale"}}]}\n\n'
+            raise httpx.RemoteProtocolError("peer closed connection")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        return httpx.Response(200, stream=Broken(), headers={"content-type": "text/event-stream"})
+
+    pieces: list[str] = []
+    client = OpenAIHTTPBackend("http://up.test/v1", model="m", transport=httpx.MockTransport(handler), retries=3,
+                               sleep=lambda _: None)
+    with pytest.raises(BackendError, match="failed mid-stream"):
+        client.generate([ChatRequest([{"role": "user", "content": "x"}], on_text=pieces.append)])
+    assert pieces == ["Gale"] and calls == [1]  # sent once, never repeated by a retry

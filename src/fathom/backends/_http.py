@@ -216,14 +216,19 @@ class OpenAIHTTPBackend:
         last = ""
         for attempt in range(self.retries + 1):
             response = None
+            started = False
             try:
                 with self._client.stream(method, url, json=body) as response:
                     if response.status_code >= 400:
                         response.read()
                         last = self._refused(method, url, response)
                     else:
+                        started = True
                         return _read_events(response.iter_lines(), request, url)
             except _RETRY_ERRORS as exc:
+                if started:  # text may have reached on_text already: a retry would send it twice
+                    raise BackendError(f"POST {url} failed mid-stream ({type(exc).__name__}: {exc}); the answer "
+                                       f"so far was sent, so the request is not retried.") from exc
                 last = f"{type(exc).__name__}: {exc}"
             if attempt < self.retries:
                 self._wait(attempt, response)
