@@ -11,23 +11,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from tests.cli._run import run
 
 import fathom.backends
 from fathom.backends import ChatRequest, Completion
-from fathom.cli import main
 from fathom.datasets import write_jsonl
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """``fathom ARGS`` in-process: ``(exit code, stdout, stderr)``."""
-    try:
-        code = main(args)
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return int(code or 0), captured.out, captured.err
 
 
 @pytest.fixture(scope="module")

@@ -11,26 +11,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests.cli._run import run
 
 import fathom.backends
 import fathom.models
-from fathom.cli import main
 from fathom.serve import bind_socket
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 CHAT = ASSETS / "datasets_chat_tiny.jsonl"
 # a PNG header: not UTF-8 from byte 0, with NUL bytes like any binary file
 BINARY = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10" + bytes(range(256))
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """``fathom ARGS`` in-process: ``(exit code, stdout, stderr)``."""
-    try:
-        code = main(args)
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return int(code or 0), captured.out, captured.err
 
 
 @pytest.fixture

@@ -26,22 +26,11 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.cli._run import run
 from tests.gateway._upstream import ScriptedUpstream, running
 from tests.gateway.test_gateway import Running, write_config
 
-from fathom.cli import main
-
 FATHOM = Path(sys.executable).with_name("fathom")
-
-
-def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """``fathom ARGS`` in-process: ``(exit code, stdout, stderr)``."""
-    try:
-        code = main(args)
-    except SystemExit as exc:
-        code = exc.code
-    captured = capsys.readouterr()
-    return int(code or 0), captured.out, captured.err
 
 
 @pytest.fixture(autouse=True)
