@@ -20,7 +20,11 @@ What it does, all on 127.0.0.1, every server in a process of its own, everything
   ``$FATHOM_HOME/bench/litellm-venv``, created and installed the first time (``--skip-litellm`` leaves it
   out; if it cannot be installed or started the run says why and reports ``"litellm": null``). 1.82.7 and
   1.82.8 were compromised on PyPI and are refused.
-* One load generator for all three (this process: asyncio and one ``httpx.AsyncClient``, ``--concurrency``
+* The cheapest possible hop, for scale: nginx as a plain keep-alive reverse proxy (one worker, no
+  access log) in front of the same upstream, when ``nginx`` is on the PATH (Debian's ``nginx-light``;
+  ``--skip-nginx`` leaves it out). Whatever nginx loses against direct is the cost of a second hop on
+  this machine (another process to wake, twice the loopback traffic), which no gateway can avoid.
+* One load generator for all of them (this process: asyncio and one ``httpx.AsyncClient``, ``--concurrency``
   connections kept alive): ``--warmup`` requests, then ``--requests`` requests with ``--concurrency`` in flight.
   Latency is per request as the client saw it (send to last byte; with ``--stream`` also to the first chunk).
   rps is requests over the wall-clock time of the measured run. The generator's own cost is in every
@@ -30,7 +34,8 @@ The goal: Fathom keeps >= 80% of direct throughput and adds < 5 ms at p50. The a
 about 25% of direct throughput on this loopback set-up (measured here earlier); LiteLLM publishes a median
 overhead of 2-12 ms (docs.litellm.ai/docs/benchmarks; ``serving-notes.md`` section 5).
 ``--json`` prints ``{"direct": {"rps", "p50_ms", "p99_ms"}, "fathom": {...}, "litellm": {...} or null,
-"ratio": fathom_rps / direct_rps, "added_p50_ms": fathom_p50 - direct_p50}`` with a few more keys.
+"ratio": fathom_rps / direct_rps, "added_p50_ms": fathom_p50 - direct_p50}`` with a few more keys
+(``nginx`` and ``nginx_ratio`` among them, null when nginx was not measured).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -366,13 +372,58 @@ def _litellm(tmp: Path, upstream: str) -> Iterator[tuple[str, dict[str, str], st
         yield url + "/v1", {"Authorization": f"Bearer {LITELLM_KEY}"}, version
 
 
+_NGINX_CONF = """worker_processes 1;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {tmp}/nginx-body;
+  proxy_temp_path {tmp}/nginx-proxy;
+  upstream fake {{ server {upstream}; keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{ proxy_pass http://fake; proxy_http_version 1.1; proxy_set_header Connection ""; }}
+  }}
+}}
+"""
+
+
+@contextlib.contextmanager
+def _nginx(tmp: Path, upstream: str) -> Iterator[str]:
+    """nginx as a plain reverse proxy in front of ``upstream`` (``http://HOST:PORT/v1``)."""
+    exe = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/sbin/nginx") if Path(p).exists()), None)
+    if exe is None:
+        raise Unavailable("nginx is not installed (Debian: apt-get install nginx-light)")
+    port = _free_port()
+    folder = tmp / "nginx"
+    folder.mkdir()
+    conf = folder / "nginx.conf"
+    host = upstream.removeprefix("http://").removesuffix("/v1")
+    conf.write_text(_NGINX_CONF.format(tmp=folder, upstream=host, port=port))
+    cmd = [exe, "-c", str(conf), "-p", str(folder), "-e", str(folder / "nginx-error.log")]
+    with _process("nginx", cmd, tmp / "nginx.log", url=f"http://127.0.0.1:{port}", health="/health",
+                  timeout_s=30) as url:
+        yield url + "/v1"
+
+
 # ---------------------------------------------------------------------------------------------- main
 
 
 def _run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    out: dict[str, Any] = {"fathom": None, "fathom_masked_pii": None, "fathom_usage": None, "litellm": None}
+    out: dict[str, Any] = {"fathom": None, "fathom_masked_pii": None, "fathom_usage": None, "litellm": None,
+                           "nginx": None}
     with _upstream(tmp) as upstream:
         out["direct"] = _measure("direct", upstream, {"Authorization": "Bearer fake"}, args)
+        if args.skip_nginx:
+            _say("[nginx] skipped (--skip-nginx)")
+        else:
+            try:
+                with _nginx(tmp, upstream) as url:
+                    out["nginx"] = _measure("nginx", url, {"Authorization": "Bearer fake"}, args)
+            except Unavailable as e:
+                _say(f"[nginx] not measured: {e}")
         try:
             out |= _run_fathom(args, tmp, upstream)
         except Unavailable as e:
@@ -408,7 +459,7 @@ def _table(out: dict[str, Any], args: argparse.Namespace) -> str:
     lines = [f"gateway overhead on loopback: {args.requests} {kind} requests, {args.concurrency} in flight, "
              f"after {args.warmup} warm-up each",
              f"  {'target':<22}{'rps':>9}{'p50 ms':>10}{'p99 ms':>10}{'errors':>8}"]
-    names = {"direct": "direct (fake upstream)", "fathom": "fathom gateway",
+    names = {"direct": "direct (fake upstream)", "nginx": "nginx (a bare hop)", "fathom": "fathom gateway",
              "litellm": f"litellm {(out['litellm'] or {}).get('version', '1.80')}"}
     for key, label in names.items():
         row = out[key]
@@ -422,6 +473,9 @@ def _table(out: dict[str, Any], args: argparse.Namespace) -> str:
                      f"{out['added_p50_ms']:.2f} ms at p50 ({GOAL}); PII masked: {out['fathom_masked_pii']}")
     else:
         lines.append(f"  fathom gateway FAILED ({GOAL})")
+    if out["nginx"] is not None:
+        lines.append(f"  nginx, which only relays, keeps {100 * out['nginx_ratio']:.0f}% and adds "
+                     f"{out['nginx_added_p50_ms']:.2f} ms at p50: the cost of a second hop on this machine")
     if out["litellm"] is not None:
         lines.append(f"  litellm keeps {100 * out['litellm_ratio']:.0f}% and adds {out['litellm_added_p50_ms']:.2f} ms "
                      f"at p50 ({ANCHOR})")
@@ -440,7 +494,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight")
     parser.add_argument("--warmup", type=int, default=200, help="warm-up requests per target, not measured")
     parser.add_argument("--stream", action="store_true", help="streaming requests (server-sent events)")
-    parser.add_argument("--skip-litellm", action="store_true", help="measure direct and fathom only")
+    parser.add_argument("--skip-litellm", action="store_true", help="leave LiteLLM out")
+    parser.add_argument("--skip-nginx", action="store_true", help="leave the nginx hop out")
     parser.add_argument("--json", action="store_true", help="only the figures, as one JSON object, on stdout")
     args = parser.parse_args()
     if args.requests < 1 or args.concurrency < 1 or args.warmup < 0:
@@ -457,6 +512,8 @@ def main() -> None:
     direct, fathom, litellm = out["direct"], out["fathom"], out["litellm"]
     out["ratio"] = round(fathom["rps"] / direct["rps"], 3) if fathom else None
     out["added_p50_ms"] = round(fathom["p50_ms"] - direct["p50_ms"], 3) if fathom else None
+    out["nginx_ratio"] = round(out["nginx"]["rps"] / direct["rps"], 3) if out["nginx"] else None
+    out["nginx_added_p50_ms"] = round(out["nginx"]["p50_ms"] - direct["p50_ms"], 3) if out["nginx"] else None
     if litellm is not None:
         out["litellm_ratio"] = round(litellm["rps"] / direct["rps"], 3)
         out["litellm_added_p50_ms"] = round(litellm["p50_ms"] - direct["p50_ms"], 3)

@@ -313,3 +313,36 @@ def test_budgets_see_spend_from_before_a_restart_and_from_other_processes(tmp_pa
         clock.advance(1.0)  # refresh_s later the guard has read the other process's spend
         assert not guard.admit("key_b", 1.0, model="m", adapter=None, prompt_tokens=0, max_tokens=200).allowed
         assert guard.admit("key_b", 1.0, model="m", adapter=None, prompt_tokens=0, max_tokens=100).allowed
+
+
+def test_rows_of_one_loop_turn_go_as_one_job_and_fail_alone(tmp_path):
+    import asyncio
+
+    from fathom.gateway._ledger import RowBatcher
+
+    path = tmp_path / "usage.db"
+    with Ledger(path, prices=BUDGET_PRICES) as ledger:
+        guard = BudgetGuard(ledger)
+        ledger.record(_row("dup", prompt_tokens=0, completion_tokens=0)).result(timeout=10)
+        holds = [guard.admit("key_a", 1.0, model="m", adapter=None, prompt_tokens=0, max_tokens=100)
+                 for _ in range(3)]
+        assert all(h.allowed for h in holds)
+
+        async def finish() -> list[BaseException | None]:
+            batcher = RowBatcher(guard)
+            futures = [batcher.add(holds[0], _row("a", prompt_tokens=0, completion_tokens=50)),
+                       batcher.add(holds[1], _row("dup", completion_tokens=100)),
+                       batcher.add(holds[2], _row("b", prompt_tokens=0, completion_tokens=50)),
+                       batcher.add(None, _row("c", key_id="key_b"))]
+            return list(await asyncio.gather(*futures, return_exceptions=True))
+
+        commits_before = ledger.commits
+        results = asyncio.run(finish())
+        assert results[0] is None and results[2] is None and results[3] is None
+        assert isinstance(results[1], sqlite3.IntegrityError)  # only the duplicate failed
+        assert ledger.commits == commits_before + 1  # one job, one transaction
+        assert ledger.spend("key_a") == pytest.approx(0.1)  # 2 x $0.05; the refused row spent nothing
+        # every hold was given back: the whole budget minus what was spent can be held again
+        again = [guard.admit("key_a", 1.0, model="m", adapter=None, prompt_tokens=0, max_tokens=100) for _ in range(10)]
+        assert sum(h.allowed for h in again) == 9
+    assert [r[0] for r in _rows(path)] == ["a", "b", "c", "dup"]

@@ -29,6 +29,7 @@ Not covered: Postgres (same interface later), exact budgets across several gatew
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import queue
@@ -37,7 +38,7 @@ import statistics
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -47,7 +48,7 @@ from typing import Any, Literal
 from fathom.errors import ConfigError, OutputError, Problem, did_you_mean
 from fathom.gateway._prices import PriceTable
 
-__all__ = ["BudgetGuard", "BudgetHold", "Ledger", "UsageRow"]
+__all__ = ["BudgetGuard", "BudgetHold", "Ledger", "RowBatcher", "UsageRow"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS usage (
@@ -230,12 +231,39 @@ class Ledger:
         Raises:
             OutputError: the ledger is closed.
         """
-        row = self.price(row)
-        ts = _epoch(row.ts) if row.ts is not None else time.time()
-        params = tuple(ts if c == "ts" else getattr(row, c) for c in _USAGE_COLUMNS)  # asdict() deep-copies
+        params = self._params(row)
 
         def insert(conn: sqlite3.Connection) -> None:
             conn.execute(_INSERT_USAGE, params)
+
+        return self._submit(insert)
+
+    def _params(self, row: UsageRow) -> tuple[Any, ...]:
+        row = self.price(row)
+        ts = _epoch(row.ts) if row.ts is not None else time.time()
+        return tuple(ts if c == "ts" else getattr(row, c) for c in _USAGE_COLUMNS)  # asdict() deep-copies
+
+    def record_many(self, rows: Sequence[UsageRow]) -> Future[list[Exception | None]]:
+        """Queue several usage rows as one job: one hand-off to the writer thread instead of one per row.
+
+        The rows share a transaction but not a fate: a row that fails (a duplicate ``request_id``) is
+        undone alone. The future resolves once they committed, to one entry per row: None when it was
+        written, else the exception it raised.
+
+        Raises:
+            OutputError: the ledger is closed.
+        """
+        batch = [self._params(row) for row in rows]
+
+        def insert(conn: sqlite3.Connection) -> list[Exception | None]:
+            results: list[Exception | None] = []
+            for params in batch:
+                try:
+                    conn.execute(_INSERT_USAGE, params)
+                    results.append(None)
+                except sqlite3.IntegrityError as e:  # the statement is undone (ABORT), the transaction goes on
+                    results.append(e)
+            return results
 
         return self._submit(insert)
 
@@ -434,6 +462,22 @@ class BudgetGuard:
                                                          else 0.0))
         return future
 
+    def record_many(self, items: Sequence[tuple[BudgetHold | None, UsageRow]]) -> Future[list[Exception | None]]:
+        """:meth:`record` for several rows in one ledger job (:meth:`Ledger.record_many`); a None hold has
+        nothing to release."""
+        rows = [self.ledger.price(row) for _, row in items]
+        future = self.ledger.record_many(rows)
+
+        def settle(f: Future[list[Exception | None]]) -> None:
+            failed = f.cancelled() or f.exception() is not None
+            results = [None] * len(rows) if failed else f.result()
+            for (hold, _), row, error in zip(items, rows, results, strict=True):
+                if hold is not None:
+                    self._release(hold, 0.0 if failed or error is not None else float(row.cost or 0.0))
+
+        future.add_done_callback(settle)
+        return future
+
     def release(self, hold: BudgetHold) -> None:
         """Drop a hold without recording anything (the request never ran)."""
         self._release(hold, 0.0)
@@ -445,3 +489,53 @@ class BudgetGuard:
             hold.released = True
             self._held[hold.key_id] -= hold.reserved_usd
             self._since_read[hold.key_id] += committed_cost
+
+
+class RowBatcher:
+    """Usage rows finished in one event-loop turn, handed to the ledger as one job.
+
+    Each hand-off to the writer thread costs a wake-up there and one back into the loop when it has
+    committed; with many requests in flight these crossings, not SQLite, were a fifth of the gateway's
+    time. :meth:`add` queues a row and returns an asyncio future; the first row of a turn schedules a
+    flush at the end of the turn, which sends every queued row in one :meth:`BudgetGuard.record_many`
+    and resolves their futures together once they committed.
+
+    Args:
+        budgets: the budget guard (and through it the ledger) the rows go to.
+    """
+
+    def __init__(self, budgets: BudgetGuard):
+        self.budgets = budgets
+        self._pending: list[tuple[BudgetHold | None, UsageRow, asyncio.Future[None]]] = []
+
+    def add(self, hold: BudgetHold | None, row: UsageRow) -> asyncio.Future[None]:
+        """Queue one row (with its budget hold, if any); the future resolves once the row committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._pending.append((hold, row, future))
+        if len(self._pending) == 1:
+            loop.call_soon(self._flush, loop)
+        return future
+
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
+        pending, self._pending = self._pending, []
+        try:
+            done = self.budgets.record_many([(hold, row) for hold, row, _ in pending])
+        except Exception as e:  # the ledger is closed
+            self._resolve(pending, None, e)
+            return
+        done.add_done_callback(lambda f: loop.call_soon_threadsafe(self._resolve, pending, f, None))
+
+    @staticmethod
+    def _resolve(pending: list[tuple[BudgetHold | None, UsageRow, asyncio.Future[None]]],
+                 done: Future[list[Exception | None]] | None, error: BaseException | None) -> None:
+        if done is not None and error is None:
+            error = done.exception() if not done.cancelled() else OutputError("the ledger write was cancelled")
+        results = done.result() if done is not None and error is None else [error] * len(pending)
+        for (_, _, future), result in zip(pending, results, strict=True):
+            if future.done():
+                continue
+            if result is None:
+                future.set_result(None)
+            else:
+                future.set_exception(result)
