@@ -15,11 +15,11 @@ EXPECTED_ALL = [
     "DEFAULT_CRITERIA", "DEFAULT_PROBES", "DEFAULT_TOOL_CALL_WEIGHTS", "REWARD_ADVICE", "CheckThresholds",
     "ComponentStats", "Criterion", "Grade", "Grader", "LLMJudge", "OpenAIGrader", "PairwiseResult", "Probe",
     "ProbeResult", "PythonSandbox", "RewardCheck", "SandboxResult", "StrictStats", "TrlReward", "as_trl_reward",
-    "bleu", "build_grader", "check_reward", "chrf", "completion_message", "completion_text", "content_tokens",
-    "exact", "faithfulness", "grader_names",
+    "bleu", "build_grader", "check_reward", "check_tool_references", "chrf", "completion_message", "completion_text",
+    "content_tokens", "exact", "faithfulness", "grader_names",
     "json_schema", "krippendorff_alpha_interval", "llm_judge", "nova_lambda_handler", "openai_grader",
     "panel_agreement", "parse_judge_reply", "regex", "register_grader", "rouge_l", "run_reward_check", "sql_exec",
-    "tool_call", "weighted", "write_nova_lambda",
+    "tool_call", "tool_reference_problems", "weighted", "write_nova_lambda",
 ]
 BUILTINS = ["bleu", "chrf", "exact", "faithfulness", "json_schema", "llm_judge", "openai", "regex", "rouge_l",
             "sql_exec", "tool_call", "weighted"]

@@ -8,7 +8,9 @@ schema_valid.
 from __future__ import annotations
 
 import json
+import re
 
+import click
 import pytest
 
 from fathom.errors import ConfigError, GraderError
@@ -264,3 +266,137 @@ def test_every_weight_key_is_read() -> None:
 def test_bad_order_in_example_is_reported() -> None:
     with pytest.raises(GraderError, match=r"reference\.order 'sideways'"):
         tool_call()(example([], order="sideways"), "x")
+
+
+# -- duplicated calls (item: a policy must not farm a right call by repeating it) -----------------
+
+
+def test_a_duplicated_call_costs_clearly() -> None:
+    right = call("get_forecast", area="Dogger", hours=24)
+    ex = example([right])
+    single = tool_call()(ex, message(right))
+    twice = tool_call()(ex, message(right, dict(right, id="call_2")))
+    assert single.score == 1.0
+    # TP 1; P = 1/2, R = 1 -> F1 2/3; ArgAcc = 2 / (2 + 2 for the copy's arguments) = 1/2;
+    # sequence LCS 1 / max(2, 1) = 1/2; exact 1 / max(1, 2) = 1/2
+    # 0.3 * 2/3 + 0.4 * 1/2 + 0.2 * 1/2 + 0.1 * 1/2 = 0.2 + 0.2 + 0.1 + 0.05 = 0.55 (0.80 before the fix)
+    assert twice.components["name_precision"] == 0.5 and twice.components["arg_accuracy"] == 0.5
+    assert twice.components["exact_match"] == 0.5 and twice.components["sequence"] == 0.5
+    assert twice.score == pytest.approx(0.55)
+    assert "extra call 'get_forecast'" in twice.reason
+    five = tool_call()(ex, message(*[dict(right, id=f"call_{k}") for k in range(5)]))
+    # F1 = 2 * 1/5 / (1 + 1/5) = 1/3; ArgAcc 2/10; sequence 1/5; exact 1/5
+    # 0.3 * 1/3 + 0.4 * 0.2 + 0.2 * 0.2 + 0.1 * 0.2 = 0.1 + 0.14 = 0.24
+    assert five.score == pytest.approx(0.24)
+    # unordered: sequence = 1[multisets equal] = 0 -> 0.45; parallel (one group): 1 / max(2, 1) -> 0.55
+    assert tool_call(order="unordered")(ex, message(right, right)).score == pytest.approx(0.45)
+    assert tool_call(order="parallel")(ex, message(right, right)).score == pytest.approx(0.55)
+
+
+def test_each_copy_of_a_call_lowers_the_score() -> None:
+    # however many gold calls there are, repeating one never pays: every copy scores below the last
+    gold = [call("lookup", query=f"q{k}") for k in range(4)]
+    ex = example(gold)
+    scores = [tool_call()(ex, message(*gold, *[gold[0]] * copies)).score for copies in range(4)]
+    assert scores[0] == 1.0 and scores == sorted(scores, reverse=True) and len(set(scores)) == 4
+    doubled = tool_call()(ex, message(*[c for c in gold for _ in range(2)]))
+    # every call twice: P 1/2, F1 2/3; ArgAcc 4/8; sequence LCS 4/8; exact 4/8 -> 0.55, as for one call
+    assert doubled.score == pytest.approx(0.55)
+
+
+# -- arguments the reference does not mention -----------------------------------------------------
+
+
+def test_a_made_up_optional_argument_is_unexpected() -> None:
+    ex = example([call("get_forecast", area="Dogger", hours=24)])
+    made_up = message(call("get_forecast", area="Dogger", hours=24, units="mph"))
+    g = tool_call()(ex, made_up)
+    # units is declared (optional) but the reference does not mention it: unexpected, like BFCL rule 3
+    # ArgAcc = 2 correct / (2 keys + 1 unexpected) = 2/3; exact 0; schema_valid 1 ("mph" is in the enum)
+    # 0.3 * 1 + 0.4 * 2/3 + 0.2 * 1 + 0.1 * 0 = 0.76667 (1.0 before the fix)
+    assert g.components["schema_valid"] == 1.0
+    assert g.components["arg_accuracy"] == pytest.approx(2 / 3) and g.components["exact_match"] == 0.0
+    assert g.score == pytest.approx(0.5 + 0.4 * 2 / 3)
+    assert "unexpected argument(s) units" in g.reason
+    free = tool_call()(example([call("get_forecast", area="Dogger", hours=24)],
+                               free_args={"get_forecast": ["units"]}), made_up)
+    assert free.score == 1.0  # the example says any units are fine
+    other_tool = tool_call()(example([call("get_forecast", area="Dogger", hours=24)],
+                                     free_args={"lookup": ["units"]}), made_up)
+    assert other_tool.score == pytest.approx(g.score)  # free_args is per tool
+
+
+def test_malformed_free_args_are_reported() -> None:
+    with pytest.raises(GraderError, match=r"reference\.free_args must map tool names to lists.*got \['units'\]"):
+        tool_call()(example([call("lookup", query="a")], free_args=["units"]), message(call("lookup", query="a")))
+
+
+# -- the schema gate and argument matching follow one set of rules --------------------------------
+
+ONE_PARAM = "set_value"
+
+
+def _one_param(spec: dict[str, object], gold: object, pred: object, **options: object) -> tuple[float, float]:
+    """(schema_valid, the value's argument credit) for a one-parameter tool whose gold sets ``v``."""
+    tools = [{"type": "function", "function": {"name": ONE_PARAM, "parameters": {
+        "type": "object", "properties": {"v": spec}, "required": ["v"]}}}]
+    ex = {"tools": tools, "reference": {"tool_calls": [call(ONE_PARAM, v=gold)]}}
+    g = tool_call(gates=[], **options)(ex, message(call(ONE_PARAM, v=pred)))  # type: ignore[arg-type]
+    return g.components["schema_valid"], g.components["arg_accuracy"]
+
+
+ENUM = {"type": "string", "enum": ["kt", "mph"]}
+
+
+@pytest.mark.parametrize(("spec", "gold", "pred", "options", "accepted"), [
+    (ENUM, "kt", "KT", {}, True),  # normalised: the gate rejected "KT" before the fix, matching accepted it
+    (ENUM, "kt", "KT", {"exact_params": ["v"]}, False),
+    (ENUM, "kt", "KT", {"normalise": False}, False),
+    ({**ENUM, "normalise": False}, "kt", "KT", {}, False),
+    ({"const": "kt"}, "kt", "K-T", {}, True),
+    ({"type": "array", "items": ENUM}, ["kt"], ["Kt"], {}, True),  # nested enums normalise too
+    ({"type": "integer"}, 24, 24.0, {}, False),  # the gate accepted 24.0 as an integer, matching did not
+    ({"type": "array", "items": {"type": "integer"}}, [1], [1.0], {}, False),
+    ({"type": "number"}, 24.0, 24, {}, True),  # an int is a number in both
+    ({"type": "float"}, 1.5, 1.5, {}, True),  # BFCL's type names: the gate raised UnknownType before
+    ({"type": "string", "pattern": "^[A-Z]+$"}, "DOGGER", "dogger", {}, False),  # spelled wrong for the schema
+])
+def test_gate_and_matching_accept_the_same_values(spec: dict[str, object], gold: object, pred: object,
+                                                  options: dict[str, object], accepted: bool) -> None:
+    schema_valid, credit = _one_param(spec, gold, pred, **options)
+    assert (schema_valid, credit) == ((1.0, 1.0) if accepted else (0.0, 0.0))
+
+
+def test_a_normalised_enum_value_passes_the_default_gate() -> None:
+    ex = example([call("get_forecast", area="Dogger", units="kt")])
+    g = tool_call()(ex, message(call("get_forecast", area="Dogger", units="KT")))
+    assert g.gates == {"json_valid": True, "schema_valid": True} and g.score == 1.0  # 0.0 before the fix
+    wrong = tool_call()(ex, message(call("get_forecast", area="Dogger", units="knots")))
+    assert wrong.gates["schema_valid"] is False
+    assert "'knots' is not one of ['kt', 'mph'] (compared after normalising strings)" in wrong.reason
+
+
+# -- the documented CLI examples build ------------------------------------------------------------
+
+SPEC_IN_HELP = re.compile(r"'(\{\"name\".*?\})'")
+
+
+def _help_texts(command: click.Command, ctx: click.Context | None = None) -> list[str]:
+    ctx = click.Context(command, parent=ctx)
+    texts = [command.help or ""] + [p.help or "" for p in command.params if isinstance(p, click.Option)]
+    if isinstance(command, click.Group):
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            if sub is not None:
+                texts += _help_texts(sub, ctx)
+    return texts
+
+
+def test_every_grader_spec_in_cli_help_builds() -> None:
+    from fathom.cli import cli
+
+    specs = [json.loads(m) for text in _help_texts(cli) for m in SPEC_IN_HELP.findall(" ".join(text.split()))]
+    assert {"name": "tool_call", "weights": {"name_f1": 0.5, "arg_accuracy": 0.5}} in specs  # the --grader example
+    for spec in specs:
+        grader = build_grader(spec)  # "args" (the old example) raised ConfigError: unknown weights key
+        assert callable(grader), spec

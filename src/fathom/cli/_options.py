@@ -15,7 +15,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 grader_option = click.option(
     "--grader", required=True, metavar="SPEC",
     help='A grader name ("exact", "tool_call", "shipping", ...) or a JSON spec such as '
-         '\'{"name": "tool_call", "weights": {"name_f1": 0.5, "args": 0.5}}\'.')
+         '\'{"name": "tool_call", "weights": {"name_f1": 0.5, "arg_accuracy": 0.5}}\'.')
 
 
 def parse_grader(text: str) -> str | dict[str, Any]:

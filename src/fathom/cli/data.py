@@ -25,8 +25,9 @@ def validate(ctx: click.Context, file: Path, prompts: bool, from_: str | None) -
     """Check FILE and print every problem (line, field path, message) and a summary.
 
     Fathom and OpenAI rows are checked against the example schema; Nova rows also against Nova's
-    rules; ShareGPT rows after reading them as Fathom examples. Exits with status 2 when there
-    are problems, 0 when the file is clean.
+    rules; ShareGPT rows after reading them as Fathom examples. Tool-call references
+    (reference.tool_calls, free_args, order, groups) are checked against the row's own tools.
+    Exits with status 2 when there are problems, 0 when the file is clean.
     """
     from fathom.datasets import check_file
 

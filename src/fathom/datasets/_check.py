@@ -1,7 +1,9 @@
 """Checking a data file in any supported format (what ``fathom data validate`` runs).
 
 The format is detected from the first rows (or given). Rows are read into Fathom examples and
-validated with :func:`~fathom.datasets.validate_example` (plus the file-level duplicate-id check);
+validated with :func:`~fathom.datasets.validate_example` (plus the file-level duplicate-id check)
+and their tool-call references with :func:`fathom.graders.tool_reference_problems` (a reference
+its own tool schema rejects, which the ``tool_call`` grader would score every right answer 0 against);
 Nova files are also checked against the Nova rules as they stand. Problems carry the file line and
 say which view they come from when the file is not in the Fathom format.
 
@@ -91,7 +93,7 @@ def check_file(path: str | os.PathLike[str], *, needs_assistant: bool = True, fr
         else:
             examples.append((lineno, example))
     stage = "as a Fathom example" if fmt not in ("fathom", "openai") else ""
-    for lineno, p in numbered_problems(examples, str(path), needs_assistant):
+    for lineno, p in numbered_problems(examples, str(path), needs_assistant) + _reference_problems(examples, path):
         found.append((lineno, Problem(p.where, f"{p.message} ({stage})" if stage else p.message)))
     found.sort(key=lambda item: item[0])
     check = FileCheck(Path(path), fmt, len(numbered) + len(bad_lines), [p for _, p in found],
@@ -99,6 +101,17 @@ def check_file(path: str | os.PathLike[str], *, needs_assistant: bool = True, fr
     if check.empty:
         warnings.warn(f"{path} holds no examples (it is empty or only blank lines)", FathomWarning, stacklevel=2)
     return check
+
+
+def _reference_problems(examples: list[tuple[int, dict[str, Any]]],
+                        path: str | os.PathLike[str]) -> list[tuple[int, Problem]]:
+    """Each example's tool-call reference checked against its own tools (what the ``tool_call``
+    grader would otherwise find only while grading: a reference its tool's schema rejects)."""
+    from fathom.graders import tool_reference_problems
+
+    # "tools" problems (a malformed tool, parameters that are no JSON Schema) are validate_example's too
+    return [(lineno, _label(path, lineno, p, "")) for lineno, example in examples
+            for p in tool_reference_problems(example) if p.where != "tools"]
 
 
 def _guess(rows: list[dict[str, Any]], sample: int = 20) -> str:

@@ -7,9 +7,11 @@ recipe's ``grader: {name: ..., **params}`` into a grader), the generic graders (
 ``llm_judge``, ``weighted``, ``faithfulness``: how much of an answer its sources support, with the
 content words it compares, :func:`content_tokens`, also used by the gateway's topic judge; ``openai``:
 OpenAI grader configurations, with python graders run in a limited subprocess by :class:`PythonSandbox`),
-judge-panel helpers, adapters that make a grader a TRL reward function or an Amazon Nova RFT reward
-Lambda, and reward checks before RL (:func:`check_reward`, :func:`run_reward_check`: spread, strict
-correctness, hack probes, advice).
+the check of tool-call references against their examples' tools (:func:`check_tool_references`,
+:func:`tool_reference_problems`; ``fathom data validate`` runs it), judge-panel helpers, adapters
+that make a grader a TRL reward function or an Amazon Nova RFT reward Lambda, and reward checks
+before RL (:func:`check_reward`, :func:`run_reward_check`: spread, strict correctness, hack probes,
+advice).
 Not covered: running evaluations over datasets (``fathom.evaluate``), domain graders (registered by
 their domain plug-ins, e.g. ``shipping``).
 
@@ -43,6 +45,7 @@ from fathom.graders._sandbox import PythonSandbox, SandboxResult
 from fathom.graders._sql import sql_exec
 from fathom.graders._text import bleu, chrf, exact, regex, rouge_l
 from fathom.graders._toolcall import DEFAULT_TOOL_CALL_WEIGHTS, tool_call
+from fathom.graders._toolcall_refs import check_tool_references, tool_reference_problems
 from fathom.graders._trl import TrlReward, as_trl_reward
 from fathom.graders._weighted import weighted
 
@@ -70,6 +73,7 @@ __all__ = [
     "bleu",
     "build_grader",
     "check_reward",
+    "check_tool_references",
     "chrf",
     "completion_message",
     "completion_text",
@@ -90,6 +94,7 @@ __all__ = [
     "run_reward_check",
     "sql_exec",
     "tool_call",
+    "tool_reference_problems",
     "weighted",
     "write_nova_lambda",
 ]

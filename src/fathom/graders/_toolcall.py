@@ -3,8 +3,15 @@
 Implements graders-and-formats.md §2 (metrics) with the §3 BFCL argument rules and without the §5
 Nova reward defects: names are compared as multisets, calls are matched one-to-one (Hungarian, or
 LCS for ordered examples), a missing gold call still costs its arguments, and the sequence score is
-LCS / max(|P|, |G|). Every parameter is read; unknown weight or gate names are rejected.
-Not covered: running the tools (agent loops), multi-turn state checks.
+LCS / max(|P|, |G|). A call made twice keeps one pairing; the copy lowers name precision, adds its
+arguments to ArgAcc's denominator, and lowers the sequence and exact-match shares.
+Like BFCL (rule 3) and unlike §2's "extra" as written, an argument the reference does not mention
+is unexpected even when the tool declares it, unless the example lists it in ``reference.free_args``
+(``{"tool": ["param", ...]}``). The ``schema_valid`` gate and argument matching use one set of value
+rules (:mod:`fathom.graders._toolcall_rules`): types, enums and string normalisation agree.
+Every parameter is read; unknown weight or gate names are rejected.
+Not covered: running the tools (agent loops), multi-turn state checks, checking references against
+their tools (:func:`fathom.graders.check_tool_references` does that before grading).
 """
 
 from __future__ import annotations
@@ -15,12 +22,23 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, ClassVar
 
-from fathom.errors import ConfigError, GraderError
-from fathom.graders._common import check_choice, check_keys, ref_field
+from fathom.errors import ConfigError
+from fathom.graders._common import check_choice, check_keys
 from fathom.graders._protocol import Grade
-from fathom.graders._toolcall_args import ArgOptions, PairScore, mandatory_keys, score_pair
-from fathom.graders._toolcall_io import Call, Predicted, expected_calls, offered_tools, predicted_calls
+from fathom.graders._toolcall_args import PairScore, mandatory_keys, score_pair
+from fathom.graders._toolcall_io import (
+    ORDERS,
+    Call,
+    Predicted,
+    expected_calls,
+    free_args,
+    offered_tools,
+    parallel_groups,
+    predicted_calls,
+    reference_order,
+)
 from fathom.graders._toolcall_match import hungarian_pairs, lcs_pairs, name_prf, sequence_lcs, sequence_parallel
+from fathom.graders._toolcall_rules import ArgOptions, argument_errors
 
 __all__ = ["DEFAULT_TOOL_CALL_WEIGHTS", "tool_call"]
 
@@ -30,14 +48,12 @@ DEFAULT_TOOL_CALL_WEIGHTS: dict[str, float] = {"name_f1": 0.3, "arg_accuracy": 0
 whole-call exactness least; ``json_valid`` and ``schema_valid`` default to gates, not weights."""
 _WEIGHT_KEYS = ("name_f1", "arg_accuracy", "sequence", "exact_match", "json_valid", "schema_valid")
 _GATE_KEYS = ("json_valid", "schema_valid")
-_ORDERS = ("ordered", "unordered", "parallel")
 _FORMATS = ("chat", "smollm2")
 
 
-def _schema_problems(calls: Sequence[Call], tools: dict[str, dict[str, Any]]) -> list[str]:
-    """Why the calls do not validate against the offered tools (empty when they all do)."""
-    import jsonschema
-
+def _schema_problems(calls: Sequence[Call], tools: dict[str, dict[str, Any]], options: ArgOptions) -> list[str]:
+    """Why the calls do not validate against the offered tools (empty when they all do), by the
+    rules argument matching uses (:mod:`fathom.graders._toolcall_rules`)."""
     problems = []
     for number, call in enumerate(calls, 1):
         if call.name not in tools:
@@ -45,14 +61,10 @@ def _schema_problems(calls: Sequence[Call], tools: dict[str, dict[str, Any]]) ->
             continue
         if call.args is None:
             continue  # already a JSON-validity problem
-        schema = dict(tools[call.name])
-        if schema.get("type", "object") == "object":
-            schema.setdefault("additionalProperties", False)  # undeclared keys are errors
-        validator = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)(schema)
-        error = next(iter(sorted(validator.iter_errors(call.args), key=lambda e: list(e.absolute_path))), None)
-        if error is not None:
-            where = "/".join(str(p) for p in error.absolute_path) or "arguments"
-            problems.append(f"call {number} ({call.name!r}) {where}: {error.message}")
+        errors = argument_errors(call.name, call.args, tools[call.name], options)
+        if errors:
+            where, message = errors[0]
+            problems.append(f"call {number} ({call.name!r}) {where}: {message}")
     return problems
 
 
@@ -67,28 +79,12 @@ class _ToolCall:
     format: str
     options: ArgOptions
 
-    def _order(self, example: dict[str, Any]) -> str:
-        order = ref_field(example, "order") or self.order
-        if order not in _ORDERS:
-            raise GraderError(f"tool_call: reference.order {order!r} is not one of {list(_ORDERS)}.")
-        return order
-
-    def _groups(self, example: dict[str, Any], gold_count: int) -> list[int]:
-        groups = ref_field(example, "groups")
-        if groups is None:
-            return [0] * gold_count
-        flat = [j for group in groups for j in group]
-        if sorted(flat) != list(range(gold_count)):
-            raise GraderError(f"tool_call: reference.groups {groups!r} must partition the gold call indices "
-                              f"0..{gold_count - 1}, each exactly once.")
-        label = {j: g for g, group in enumerate(groups) for j in group}
-        return [label[j] for j in range(gold_count)]
-
     def __call__(self, example: dict[str, Any], completion: dict[str, Any] | str) -> Grade:
         gold = expected_calls(example)
         got = predicted_calls(completion)
         tools = offered_tools(example)
-        order = self._order(example)
+        order = reference_order(example, self.order)
+        free = free_args(example)
         components, notes = self._validity(got, tools)
         pred_names, gold_names = [c.name for c in got.calls], [c.name for c in gold]
         precision, recall, f1, tp = name_prf(pred_names, gold_names)
@@ -96,11 +92,12 @@ class _ToolCall:
 
         @cache
         def pair(i: int, j: int) -> PairScore:
-            return score_pair(got.calls[i], gold[j], schemas.get(gold[j].name), self.options)
+            name = gold[j].name
+            return score_pair(got.calls[i], gold[j], schemas.get(name), self.options, free.get(name, ()))
 
         def gain(i: int, j: int) -> float:
             # ArgAcc's denominator counts every gold call's mandatory keys whatever the pairing, so a
-            # pairing gains its correct credit and loses its undeclared extras.
+            # pairing gains its correct credit and loses its unexpected arguments.
             s = pair(i, j)
             return s.correct - s.extra
 
@@ -122,7 +119,7 @@ class _ToolCall:
         elif order == "unordered":
             sequence = float(Counter(pred_names) == Counter(gold_names))
         else:
-            sequence = sequence_parallel(len(pred_names), len(gold), pairs, self._groups(example, len(gold)))
+            sequence = sequence_parallel(len(pred_names), len(gold), pairs, parallel_groups(example, len(gold)))
         components.update({
             "name_precision": precision, "name_recall": recall, "name_f1": f1,
             "arg_accuracy": arg_correct / arg_total if arg_total else f1,
@@ -141,7 +138,7 @@ class _ToolCall:
             notes.append("no <tool_call>[...]</tool_call> block (SmolLM2 format writes [] for no call)")
         components = {"json_valid": float(not notes)}
         if tools is not None:
-            schema_notes = _schema_problems(got.calls, tools)
+            schema_notes = _schema_problems(got.calls, tools, self.options)
             components["schema_valid"] = float(not notes and not schema_notes)
             notes.extend(schema_notes)
         return components, notes
@@ -155,8 +152,9 @@ class _ToolCall:
         for j, s in sorted(scored.items()):
             if s.wrong:
                 notes.append(f"{gold[j].name!r}: wrong or missing {', '.join(s.wrong)}")
-            if s.extra:
-                notes.append(f"{gold[j].name!r}: {s.extra} undeclared argument(s)")
+            if s.unexpected:
+                notes.append(f"{gold[j].name!r}: unexpected argument(s) {', '.join(s.unexpected)}, which the "
+                             "reference does not mention (reference.free_args lists those any value of which is fine)")
         return notes
 
     def _grade(self, components: dict[str, float], notes: list[str]) -> Grade:
@@ -182,13 +180,17 @@ def tool_call(*, weights: dict[str, float] | None = None, gates: Sequence[str] =
 
     Expected calls come from ``reference.tool_calls`` (OpenAI tool calls; ``[]`` = no call expected;
     each may add ``acceptable: {param: [values...]}``, where ``""`` marks the parameter optional) or,
-    without it, the last assistant message. ``reference.order`` overrides ``order`` per example, and
-    ``reference.groups`` (lists of gold indices) declares parallel groups.
+    without it, the last assistant message. ``reference.order`` overrides ``order`` per example,
+    ``reference.groups`` (lists of gold indices) declares parallel groups, and
+    ``reference.free_args`` (``{tool: [param, ...]}``) names parameters the reference leaves open:
+    a call may set them to any schema-valid value. Any other argument the reference does not
+    mention is unexpected, declared by the tool or not: it adds a miss to ``arg_accuracy`` and
+    spoils ``exact_match``.
 
     Components: ``json_valid``; ``schema_valid`` (when the example offers ``tools``); multiset
     ``name_precision``/``name_recall``/``name_f1``; ``arg_accuracy`` = sum of matched argument credit
-    / (sum over gold calls of |K(g)| + extras), an unmatched gold call adding its mandatory params and each
-    call made beyond the gold count its arguments;
+    / (sum over gold calls of |K(g)| + unexpected arguments), an unmatched gold call adding its
+    mandatory params and each call made beyond the gold count (a duplicate, an invented one) its arguments;
     ``exact_match`` (gold calls matched exactly, over the larger of the gold and made call counts, so an
     extra call costs); ``sequence_strict``, ``sequence_lcs`` and
     ``sequence`` (the order mode's score); ``irrelevance`` (no call expected) or ``relevance``; and
@@ -206,9 +208,10 @@ def tool_call(*, weights: dict[str, float] | None = None, gates: Sequence[str] =
             hold a ``<tool_call>`` list; ``[]`` means no call). ``smollm2`` needs the raw text: a
             string completion (as in RL) or a ``Completion.to_dict()``; a backend-parsed message
             has already dropped an empty ``<tool_call>[]</tool_call>``.
-        normalise: normalise strings BFCL-style before comparing.
-        exact_params: parameters (``"param"`` or ``"tool.param"``) compared verbatim, e.g. IDs; a
-            tool schema property may also say ``"normalise": false``.
+        normalise: normalise strings BFCL-style before comparing, in argument matching and in the
+            ``schema_valid`` gate's ``enum``/``const`` checks alike.
+        exact_params: parameters (``"param"`` or ``"tool.param"``) compared verbatim, e.g. IDs, by
+            matching and gate alike; a tool schema property may also say ``"normalise": false``.
         fuzzy: opt-in similarity threshold for partial string credit (None = off).
 
     Returns:
@@ -234,7 +237,7 @@ def tool_call(*, weights: dict[str, float] | None = None, gates: Sequence[str] =
     weights = dict(DEFAULT_TOOL_CALL_WEIGHTS if weights is None else weights)
     check_keys("tool_call", "weights", weights, _WEIGHT_KEYS)
     check_keys("tool_call", "gates", dict.fromkeys(gates), _GATE_KEYS)
-    check_choice("tool_call", "order", order, _ORDERS)
+    check_choice("tool_call", "order", order, ORDERS)
     check_choice("tool_call", "format", format, _FORMATS)
     if any(not isinstance(w, (int, float)) or w < 0 for w in weights.values()) or not sum(weights.values()):
         raise ConfigError([f"grader 'tool_call': weights must be non-negative numbers, not all zero; got {weights}."])

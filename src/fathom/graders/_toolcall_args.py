@@ -1,104 +1,39 @@
 """Argument matching for the ``tool_call`` grader, after BFCL's AST checker (graders-and-formats.md §3).
 
 Covers: the possible answer of a gold call (its arguments plus ``acceptable`` values, ``""`` marking a
-parameter optional), type checks against the declared JSON Schema type (an int is accepted for a
-float; a possible-answer value of another type makes that type acceptable), BFCL string
-normalisation (switchable per parameter for ID-like values), and one pair's argument score.
+parameter optional), the type check (a value must fit its declared property the way the schema gate
+sees it, see :mod:`fathom.graders._toolcall_rules`; a possible-answer value of another type makes
+that type acceptable), string normalisation (switchable per parameter for ID-like values), unexpected
+arguments (BFCL rule 3: a parameter the possible answer does not mention is unexpected, declared or
+not, unless the example lists it in ``reference.free_args``), and one pair's argument score.
 Not covered: pairing calls (see :mod:`fathom.graders._toolcall_match`).
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from fathom.graders._toolcall_io import Call
+from fathom.graders._toolcall_rules import ArgOptions, normalise_string, normalises, value_fits, values_equal
 
-__all__ = ["ArgOptions", "PairScore", "mandatory_keys", "normalise_string", "score_pair", "value_credit"]
-
-_DROP = re.compile(r"[ ,./\-_*^]")
-_TYPE_ALIASES = {"float": "number", "int": "integer", "dict": "object", "tuple": "array", "list": "array",
-                 "str": "string", "bool": "boolean"}
+__all__ = ["PairScore", "mandatory_keys", "score_pair", "value_credit"]
 
 
-def normalise_string(text: str) -> str:
-    """BFCL's normaliser: drop spaces and ``, . / - _ * ^``, lower-case, ``'`` -> ``"``.
+def value_credit(pred: Any, acceptable: list[Any], *, normalise: bool = True, fuzzy: float | None = None) -> float:
+    """Credit in [0, 1] for one argument value against its acceptable values (types already checked).
 
-    >>> normalise_string("New York, NY"), normalise_string("A-1") == normalise_string("a1")
-    ('newyorkny', True)
-    """
-    return _DROP.sub("", text).lower().replace("'", '"')
-
-
-@dataclass(frozen=True)
-class ArgOptions:
-    """How argument values are compared."""
-
-    normalise: bool = True
-    """Normalise strings (BFCL rules) before comparing."""
-    exact_params: Collection[str] = ()
-    """Parameters (``"param"`` or ``"tool.param"``) compared without normalisation (IDs, codes)."""
-    fuzzy: float | None = None
-    """Opt-in: a string whose similarity ratio to an acceptable one is at least this earns the ratio."""
-
-
-def _is_type(value: Any, declared: str) -> bool:
-    declared = _TYPE_ALIASES.get(declared, declared)
-    checks = {
-        "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-        "string": lambda v: isinstance(v, str),
-        "boolean": lambda v: isinstance(v, bool),
-        "array": lambda v: isinstance(v, (list, tuple)),
-        "object": lambda v: isinstance(v, dict),
-        "null": lambda v: v is None,
-    }
-    check = checks.get(declared)
-    return True if check is None else check(value)
-
-
-def _type_ok(value: Any, declared: Any, acceptable: list[Any]) -> bool:
-    types = declared if isinstance(declared, list) else [declared] if isinstance(declared, str) else []
-    if not types or any(_is_type(value, t) for t in types):
-        return True
-    # BFCL: a possible-answer value of another type (e.g. a variable name) makes that type acceptable.
-    return any(type(value) is type(a) for a in acceptable)
-
-
-def _equal(pred: Any, gold: Any, normalise: bool) -> bool:
-    if isinstance(pred, bool) or isinstance(gold, bool):
-        return isinstance(pred, bool) and isinstance(gold, bool) and pred == gold
-    if isinstance(pred, (int, float)) and isinstance(gold, (int, float)):
-        return pred == gold
-    if isinstance(pred, str) and isinstance(gold, str):
-        return normalise_string(pred) == normalise_string(gold) if normalise else pred == gold
-    if isinstance(pred, (list, tuple)) and isinstance(gold, (list, tuple)):
-        return len(pred) == len(gold) and all(_equal(p, g, normalise) for p, g in zip(pred, gold, strict=True))
-    if isinstance(pred, dict) and isinstance(gold, dict):
-        return pred.keys() == gold.keys() and all(_equal(pred[k], gold[k], normalise) for k in gold)
-    return type(pred) is type(gold) and pred == gold
-
-
-def value_credit(pred: Any, acceptable: list[Any], *, declared: Any = None, normalise: bool = True,
-                 fuzzy: float | None = None) -> float:
-    """Credit in [0, 1] for one argument value against its acceptable values.
-
-    1 for an acceptable value (after the type check and string normalisation); with ``fuzzy``, the
+    1 for an acceptable value (strings compared normalised when ``normalise``); with ``fuzzy``, the
     best similarity ratio to an acceptable string when it reaches ``fuzzy``; else 0.
 
-    >>> value_credit(3, [3.0], declared="number")      # int accepted for float
-    1.0
-    >>> value_credit("3", [3], declared="integer")     # a string is not an integer
-    0.0
+    >>> value_credit(3, [3.0]), value_credit("3", [3])
+    (1.0, 0.0)
     >>> value_credit("Lundy", ["lundy"]), value_credit("Lundy", ["lundy"], normalise=False)
     (1.0, 0.0)
     """
-    if not _type_ok(pred, declared, acceptable):
-        return 0.0
-    if any(_equal(pred, a, normalise) for a in acceptable):
+    if any(values_equal(pred, a, normalise) for a in acceptable):
         return 1.0
     if fuzzy is not None and isinstance(pred, str):
         key = normalise_string if normalise else str
@@ -106,6 +41,16 @@ def value_credit(pred: Any, acceptable: list[Any], *, declared: Any = None, norm
         best = max(ratios, default=0.0)
         return best if best >= fuzzy else 0.0
     return 0.0
+
+
+def _type_ok(tool: str, key: str, value: Any, schema: dict[str, Any] | None, acceptable: list[Any],
+             options: ArgOptions) -> bool:
+    if schema is None or value_fits(tool, key, value, schema, options):
+        return True
+    # BFCL: a possible-answer value of another type than the declared one (a variable name) makes that
+    # type acceptable. Only an off-schema gold value does, so such a reference is one that
+    # check_tool_references reports; in checked data a credited value always passes the gate.
+    return any(type(value) is type(a) and not value_fits(tool, key, a, schema, options) for a in acceptable)
 
 
 def _possible_answer(gold: Call) -> tuple[dict[str, list[Any]], set[str]]:
@@ -137,41 +82,48 @@ class PairScore:
     """Sum of value credits over K(g)."""
     keys: int
     """|K(g)|: mandatory parameters plus the optional ones the prediction supplied."""
-    extra: int
-    """Predicted parameters found in neither the tool schema nor the possible answer."""
+    unexpected: tuple[str, ...]
+    """Predicted parameters the possible answer does not mention (declared in the schema or not),
+    except the example's free ones (``reference.free_args``)."""
     wrong: tuple[str, ...]
     """Parameters in K(g) without full credit (for the reason)."""
 
     @property
+    def extra(self) -> int:
+        """How many unexpected parameters (each adds one miss to ArgAcc's denominator)."""
+        return len(self.unexpected)
+
+    @property
     def exact(self) -> bool:
-        """All of K(g) fully correct and no extras."""
-        return not self.wrong and self.extra == 0
+        """All of K(g) fully correct and no unexpected parameters."""
+        return not self.wrong and not self.unexpected
 
 
-
-def score_pair(pred: Call, gold: Call, schema: dict[str, Any] | None, options: ArgOptions) -> PairScore:
-    """Score the arguments of ``pred`` against ``gold`` (same tool name).
+def score_pair(pred: Call, gold: Call, schema: dict[str, Any] | None, options: ArgOptions,
+               free: Collection[str] = ()) -> PairScore:
+    """Score the arguments of ``pred`` against ``gold`` (same tool name); ``free`` names parameters
+    the prediction may set to any value without it counting as unexpected.
 
     >>> score_pair(Call("f", {"x": 1, "z": 0}), Call("f", {"x": 1.0, "y": "a"}), None, ArgOptions())
-    PairScore(correct=1.0, keys=2, extra=1, wrong=('y',))
+    PairScore(correct=1.0, keys=2, unexpected=('z',), wrong=('y',))
+    >>> score_pair(Call("f", {"x": 1, "z": 0}), Call("f", {"x": 1}), None, ArgOptions(), free=["z"]).exact
+    True
     """
     values, optional = _possible_answer(gold)
     properties = (schema or {}).get("properties") or {}
     args = pred.args
     if args is None:  # undecodable arguments: every mandatory parameter is wrong
         keys = sorted(set(values) - optional)
-        return PairScore(0.0, len(keys), 0, tuple(keys))
+        return PairScore(0.0, len(keys), (), tuple(keys))
     in_k = sorted((set(values) - optional) | (optional & set(args)))
     correct, wrong = 0.0, []
     for key in in_k:
-        declared = properties.get(key)
-        spec = declared if isinstance(declared, dict) else {}
-        normalise = (options.normalise and spec.get("normalise", True) is not False
-                     and key not in options.exact_params and f"{gold.name}.{key}" not in options.exact_params)
-        credit = value_credit(args[key], values[key], declared=spec.get("type"), normalise=normalise,
-                              fuzzy=options.fuzzy) if key in args else 0.0
+        normalise = normalises(gold.name, key, properties.get(key), options)
+        credit = 0.0
+        if key in args and _type_ok(gold.name, key, args[key], schema, values[key], options):
+            credit = value_credit(args[key], values[key], normalise=normalise, fuzzy=options.fuzzy)
         correct += credit
         if credit < 1.0:
             wrong.append(key)
-    extra = sum(1 for key in args if key not in values and key not in properties)
-    return PairScore(correct, len(in_k), extra, tuple(wrong))
+    unexpected = tuple(key for key in args if key not in values and key not in free)
+    return PairScore(correct, len(in_k), unexpected, tuple(wrong))

@@ -1,5 +1,6 @@
 """Reading tool calls for the ``tool_call`` grader: the calls a completion made, the calls an example
-expects, and the tools it offers.
+expects, the tools it offers, and the rest of its reference (order mode, parallel groups, free
+parameters).
 
 Covers completions as OpenAI assistant messages (``tool_calls`` with JSON-string ``arguments``, which
 may be invalid JSON), as text with SmolLM2 ``<tool_call>[...]</tool_call>`` lists or Hermes
@@ -19,7 +20,11 @@ from fathom.errors import GraderError
 from fathom.graders._common import last_assistant, ref_field
 from fathom.graders._protocol import completion_message
 
-__all__ = ["Call", "Predicted", "expected_calls", "offered_tools", "predicted_calls"]
+__all__ = ["ORDERS", "Call", "Predicted", "expected_calls", "free_args", "gold_call", "offered_tools",
+           "parallel_groups", "predicted_calls", "reference_order"]
+
+ORDERS = ("ordered", "unordered", "parallel")
+"""Order modes: LCS of names, equal name multisets, or free order inside declared groups."""
 
 _TAG = "<tool_call>"
 
@@ -106,7 +111,12 @@ def predicted_calls(completion: dict[str, Any] | str) -> Predicted:
     return Predicted(calls, problems, container)
 
 
-def _gold_call(item: Any, where: str) -> Call:
+def gold_call(item: Any, where: str) -> Call:
+    """One gold call read from ``item`` (``where`` names it in errors).
+
+    Raises:
+        GraderError: the call has no name, its arguments do not decode, or ``acceptable`` is malformed.
+    """
     function, name = _function(item)
     if name is None:
         raise GraderError(f"tool_call: {where} has no string 'name' (got {item!r}). Expected an OpenAI tool "
@@ -141,7 +151,7 @@ def expected_calls(example: dict[str, Any]) -> list[Call]:
         gold, where = message.get("tool_calls") or [], "the last assistant message's tool_calls"
     if not isinstance(gold, list):
         raise GraderError(f"tool_call: {where} must be a list, got {type(gold).__name__}.")
-    return [_gold_call(item, f"{where}[{i}]") for i, item in enumerate(gold)]
+    return [gold_call(item, f"{where}[{i}]") for i, item in enumerate(gold)]
 
 
 def offered_tools(example: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
@@ -162,3 +172,57 @@ def offered_tools(example: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
         parameters = function.get("parameters")
         out[function["name"]] = parameters if isinstance(parameters, dict) else {"type": "object", "properties": {}}
     return out
+
+
+def reference_order(example: dict[str, Any], default: str) -> str:
+    """``reference.order``, or ``default`` when the example does not set one.
+
+    Raises:
+        GraderError: the example's order is not one of :data:`ORDERS`.
+    """
+    order = ref_field(example, "order") or default
+    if order not in ORDERS:
+        raise GraderError(f"tool_call: reference.order {order!r} is not one of {list(ORDERS)}.")
+    return str(order)
+
+
+def parallel_groups(example: dict[str, Any], gold_count: int) -> list[int]:
+    """The group of each gold call, from ``reference.groups`` (lists of gold indices); one group when absent.
+
+    Raises:
+        GraderError: the groups do not partition the gold call indices.
+
+    >>> parallel_groups({"reference": {"groups": [[1], [0, 2]]}}, 3)
+    [1, 0, 1]
+    """
+    groups = ref_field(example, "groups")
+    if groups is None:
+        return [0] * gold_count
+    ok = isinstance(groups, list) and all(isinstance(g, list) for g in groups)
+    flat = [j for group in groups for j in group] if ok else []
+    ok = ok and all(isinstance(j, int) and not isinstance(j, bool) for j in flat)
+    if not ok or sorted(flat) != list(range(gold_count)):
+        raise GraderError(f"tool_call: reference.groups {groups!r} must partition the gold call indices "
+                          f"0..{gold_count - 1}, each exactly once.")
+    label = {j: g for g, group in enumerate(groups) for j in group}
+    return [label[j] for j in range(gold_count)]
+
+
+def free_args(example: dict[str, Any]) -> dict[str, frozenset[str]]:
+    """``reference.free_args``: per tool, the parameters a call may set to any (schema-valid) value
+    that the reference does not mention, without it counting as an unexpected argument.
+
+    Raises:
+        GraderError: it is not an object mapping tool names to lists of parameter names.
+
+    >>> free_args({"reference": {"free_args": {"get_forecast": ["units"]}}})
+    {'get_forecast': frozenset({'units'})}
+    """
+    free = ref_field(example, "free_args")
+    if free is None:
+        return {}
+    if not isinstance(free, dict) or not all(
+            isinstance(v, list) and all(isinstance(p, str) for p in v) for v in free.values()):
+        raise GraderError(f"tool_call: reference.free_args must map tool names to lists of parameter names, "
+                          f"e.g. {{\"get_forecast\": [\"units\"]}}; got {free!r}.")
+    return {str(tool): frozenset(params) for tool, params in free.items()}
