@@ -33,6 +33,7 @@ _CORE: dict[str, str] = {
     "export": "fathom.cli.export:export",
     "grade": "fathom.cli.grade:grade",
     "grader": "fathom.cli.grader:grader",
+    "synth": "fathom.cli.synth:synth",
     "run": "fathom.cli.run:run",
     "demo": "fathom.cli.demo:demo",
 }
