@@ -136,3 +136,16 @@ def _kill_after_first_checkpoint(argv: list[str], out: Path, log: Path) -> list[
 def kill_after_first_checkpoint() -> Any:
     """``kill(argv, out, log) -> checkpoints``: a CLI training run killed after its first checkpoint."""
     return _kill_after_first_checkpoint
+
+
+@pytest.fixture
+def no_model_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail the test if anything loads a model or a generation backend (bad input must be refused first)."""
+    import fathom.backends
+    import fathom.models
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a model was loaded before the bad input was reported")
+
+    monkeypatch.setattr(fathom.models, "load_model", refuse)
+    monkeypatch.setattr(fathom.backends, "load_backend", refuse)

@@ -19,11 +19,14 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jin
 
 def test_public_api_is_pinned() -> None:
     assert sorted(fathom.train.__all__) == [
-        "ALGORITHMS", "DTYPES", "DemoResult", "GRPO_LOSS_TYPES", "IGNORE_INDEX", "REWARD_CHECKS", "RFTArgs",
-        "RFTResult", "SCHEDULERS", "SFTArgs", "SFTResult", "TokenStats", "TrainArgs",
-        "activation_memory", "complete_checkpoints", "field_help", "masked_lm_loss", "merge_adapter", "plot_losses",
-        "plot_rewards", "read_metrics", "read_prompts", "read_training_examples", "run_demo", "sea_state_examples",
-        "sea_state_word", "tokenize_example", "tokenize_examples", "train_rft", "train_sft"]
+        "ALGORITHMS", "CPTArgs", "CPTResult", "Corpus", "DPOArgs", "DPOResult", "DPO_LOSS_TYPES", "DTYPES",
+        "DemoResult", "GRPO_LOSS_TYPES", "IGNORE_INDEX", "LoopArgs", "ONLINE_DPO_LOSS_TYPES", "PairStats",
+        "PairSummary", "REWARD_CHECKS", "RFTArgs", "RFTResult", "SCHEDULERS", "SFTArgs", "SFTResult", "TokenStats",
+        "TrainArgs", "activation_memory", "complete_checkpoints", "field_help", "masked_lm_loss", "merge_adapter",
+        "mine_pairs", "mine_pairs_file", "pack_documents", "parse_mix", "perplexity", "plot_losses",
+        "plot_preferences", "plot_rewards", "read_corpus", "read_metrics", "read_pairs", "read_prompts",
+        "read_training_examples", "run_demo", "sea_state_examples", "sea_state_word", "tokenize_example",
+        "tokenize_examples", "tokenize_pair", "tokenize_pairs", "train_cpt", "train_dpo", "train_rft", "train_sft"]
 
 
 def _lora(tiny: Path, out: Path, data: Path, eval_data: Path | None = None, **kw: Any) -> Any:

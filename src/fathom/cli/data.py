@@ -1,4 +1,5 @@
-"""``fathom data validate|convert|split``: check, convert and split example files (JSON Lines)."""
+"""``fathom data validate|convert|split|pairs``: check, convert and split example files (JSON Lines), and mine
+preference pairs from a model's own graded samples."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ from pathlib import Path
 
 import click
 
+from fathom.cli._options import grader_option, parallel_option
+
 _FORMAT_CHOICE = click.Choice(["fathom", "openai", "nova", "sharegpt"])
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 @click.group()
 def data() -> None:
-    """Validate, convert and split example files (JSON Lines, one example per line)."""
+    """Validate, convert and split example files (JSON Lines, one example per line); mine DPO pairs."""
 
 
 @data.command()
@@ -91,3 +94,46 @@ def split(ctx: click.Context, file: Path, out: Path, ratios: str, names: str | N
     click.echo(f"leakage: {result.leakage}")
     if fail_on_leak and result.leakage:
         ctx.exit(1)
+
+
+@data.command()
+@click.option("--model", "-m", required=True,
+              help="Model spec that samples the answers: smollm2-135m, a hub id, a folder or adapter, or "
+                   "http://host:port/v1#name.")
+@click.option("--data", "-d", "data_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="JSONL of Fathom examples with the references the grader needs; a trailing assistant turn is "
+                   "left out of the prompt.")
+@grader_option
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The pairs file (Fathom DPO rows); the summary goes beside it as <name>.summary.json.")
+@click.option("--n", "n", default=8, show_default=True, type=int, help="Answers sampled per prompt (at least 2).")
+@click.option("--margin", default=0.1, show_default=True, type=float,
+              help="Keep a pair only when the best answer's score exceeds the worst's by more than this.")
+@click.option("--temperature", default=0.8, show_default=True, type=float, help="Sampling temperature (> 0).")
+@click.option("--max-tokens", default=256, show_default=True, type=int, help="Most new tokens per answer.")
+@click.option("--limit", default=None, type=click.IntRange(min=1), help="Use only the first N prompts.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Sample j of prompt i uses seed + i*n + j.")
+@parallel_option(8)
+@click.option("--device", default=None, help="Local models: cpu, cuda, ... (default: a GPU if there is one).")
+def pairs(model: str, data_file: Path, grader: str, out: Path, n: int, margin: float, temperature: float,
+          max_tokens: int, limit: int | None, seed: int, parallel: int, device: str | None) -> None:
+    """Mine DPO pairs: sample --n answers per prompt with --model, grade them with --grader against each
+    example's reference, and keep the best as chosen and the worst as rejected where best - worst > --margin.
+
+    Prompts whose answers all score the same (ties) or differ by at most the margin are dropped and counted.
+    The pairs train with `fathom train dpo --data OUT`; `fathom data convert OUT --to nova` writes Amazon Nova
+    DPO rows. Every bad input is reported (exit status 2) before the model loads. Example:
+
+    \b
+        fathom data pairs --model runs/sft --data train_prompts.jsonl \\
+            --grader shipping --n 8 --out pairs.jsonl
+    """
+    from fathom.cli._options import parse_grader
+    from fathom.graders import build_grader
+    from fathom.train import mine_pairs_file
+
+    summary = mine_pairs_file(build_grader(parse_grader(grader)), data_file, out, limit=limit, model=model, n=n,
+                              margin=margin, temperature=temperature, max_tokens=max_tokens, seed=seed,
+                              parallel=parallel, device=device, progress=True,
+                              grader_name=grader if not grader.strip().startswith("{") else None)
+    click.echo(summary.render())

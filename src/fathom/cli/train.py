@@ -1,9 +1,11 @@
-"""``fathom train sft|rft|merge``: fine-tune a model on chat examples (SFT), reinforcement-fine-tune it on
-prompts with a grader as the reward (RFT), merge a LoRA adapter into its base.
+"""``fathom train sft|rft|dpo|cpt|merge``: fine-tune a model on chat examples (SFT), reinforcement-fine-tune it
+on prompts with a grader as the reward (RFT), preference-optimise it on chosen/rejected pairs (DPO, or online
+with a grader), continue its pre-training on raw text (CPT), merge a LoRA adapter into its base.
 
-Thin: options map one to one onto :class:`fathom.train.SFTArgs` / :class:`fathom.train.RFTArgs` (their help
-is the field docstrings), the work is :func:`fathom.train.train_sft`, :func:`fathom.train.train_rft` and
-:func:`fathom.train.merge_adapter`.
+Thin: options map one to one onto :class:`fathom.train.SFTArgs` / :class:`~fathom.train.RFTArgs` /
+:class:`~fathom.train.DPOArgs` / :class:`~fathom.train.CPTArgs` (their help is the field docstrings), the work
+is :func:`fathom.train.train_sft`, :func:`~fathom.train.train_rft`, :func:`~fathom.train.train_dpo`,
+:func:`~fathom.train.train_cpt` and :func:`~fathom.train.merge_adapter`.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from typing import Any, TypeVar
 
 import click
 
-from fathom.train import ALGORITHMS, DTYPES, REWARD_CHECKS, RFTArgs, SFTArgs, field_help
+from fathom.train import ALGORITHMS, DTYPES, REWARD_CHECKS, CPTArgs, DPOArgs, RFTArgs, SFTArgs, field_help
 
 F = TypeVar("F", bound=Callable[..., Any])
 _HELP = field_help(SFTArgs)
 _RFT_HELP = field_help(RFTArgs)
+_DPO_HELP = field_help(DPOArgs)
+_CPT_HELP = field_help(CPTArgs)
 
 
 def _opt(name: str, type_: Any = None, *, cls: type = SFTArgs, **kwargs: Any) -> Callable[[F], F]:
@@ -37,9 +41,42 @@ def _rft(name: str, type_: Any = None, **kwargs: Any) -> Callable[[F], F]:
     return _opt(name, type_, cls=RFTArgs, **kwargs)
 
 
+def _dpo(name: str, type_: Any = None, **kwargs: Any) -> Callable[[F], F]:
+    return _opt(name, type_, cls=DPOArgs, **kwargs)
+
+
+def _cpt(name: str, type_: Any = None, **kwargs: Any) -> Callable[[F], F]:
+    return _opt(name, type_, cls=CPTArgs, **kwargs)
+
+
+def _shared(opt: Callable[..., Callable[[F], F]], helps: dict[str, str]) -> Callable[[F], F]:
+    """The options every trainer-driven method shares (LoRA, schedule, intervals, precision, resume, quiet)."""
+    decorators: list[Callable[[F], F]] = [
+        click.option("--full", is_flag=True, help=helps["full"]),
+        opt("lora_rank", int), opt("lora_alpha", int), opt("lora_dropout", float),
+        click.option("--target-modules", help=helps["target_modules"] + " Comma-separated, e.g. q_proj,v_proj."),
+        opt("lora_layers", int), opt("epochs", float), opt("max_steps", int), opt("learning_rate", float),
+        opt("lr_scheduler", str), opt("warmup", float), opt("batch_size", int), opt("grad_accum", int),
+        opt("max_seq_len", int), opt("weight_decay", float), opt("eval_steps", int), opt("save_steps", int),
+        opt("logging_steps", int), opt("early_stopping_patience", int), opt("save_total_limit", int),
+        opt("seed", int), opt("device", str), opt("dtype", str),
+        click.option("--gradient-checkpointing/--no-gradient-checkpointing", default=None,
+                     help=helps["gradient_checkpointing"]),
+        click.option("--resume", is_flag=True, help=helps["resume"]),
+        click.option("--quiet", is_flag=True, help="No progress bar."),
+    ]
+
+    def decorate(f: F) -> F:
+        for decorator in reversed(decorators):
+            f = decorator(f)
+        return f
+    return decorate
+
+
 @click.group()
 def train() -> None:
-    """Fine-tune models: supervised (sft) and reinforcement fine-tuning (rft), LoRA or full; merging adapters."""
+    """Fine-tune models: supervised (sft), reinforcement (rft), preference (dpo), continued pre-training (cpt);
+    LoRA or full; merging adapters."""
 
 
 @train.command()
@@ -70,6 +107,7 @@ def train() -> None:
 @_opt("seed", int)
 @_opt("device", str)
 @_opt("dtype", str)
+@_opt("chat_template", str)
 @click.option("--gradient-checkpointing/--no-gradient-checkpointing", default=None,
               help=_HELP["gradient_checkpointing"])
 @click.option("--loss-positions-only/--all-positions", default=True, show_default=True,
@@ -144,6 +182,7 @@ def sft(quiet: bool, target_modules: str | None, **options: Any) -> None:
 @_rft("seed", int)
 @_rft("device", str)
 @_rft("dtype", str)
+@_rft("chat_template", str)
 @click.option("--gradient-checkpointing/--no-gradient-checkpointing", default=None,
               help=_RFT_HELP["gradient_checkpointing"])
 @click.option("--vllm", "use_vllm", is_flag=True, help=_RFT_HELP["use_vllm"])
@@ -184,6 +223,103 @@ def rft(quiet: bool, grader: str, target_modules: str | None, **options: Any) ->
 
 def _num(value: float | None) -> str:
     return "-" if value is None else f"{value:.3g}"
+
+
+@train.command()
+@_dpo("model", str, required=True)
+@_dpo("data", click.Path(path_type=Path), required=True)
+@_dpo("out", click.Path(path_type=Path), required=True)
+@_dpo("eval_data", click.Path(path_type=Path))
+@_dpo("beta", float)
+@_dpo("loss_type", str)
+@_dpo("loss_weights", str)
+@click.option("--online", is_flag=True, help=_DPO_HELP["online"])
+@click.option("--grader", default=None, help=_DPO_HELP["grader"] + " A name or a JSON object spec.")
+@_dpo("max_completion_length", int)
+@_dpo("temperature", float)
+@_dpo("missing_eos_penalty", float)
+@_shared(_dpo, _DPO_HELP)
+def dpo(quiet: bool, grader: str | None, target_modules: str | None, **options: Any) -> None:
+    """Direct preference optimisation of MODEL on chosen/rejected pairs (TRL's DPOTrainer), LoRA or --full.
+
+    MODEL may be a base model (a new adapter is trained; the base is the reference) or an SFT adapter folder
+    (that adapter continues; a frozen copy of it is the reference). --data holds Fathom DPO rows (messages
+    ending in a user turn, chosen and rejected assistant messages) or OpenAI / Amazon Nova DPO rows; `fathom
+    data pairs` mines them from a model's own samples. With --online, --data holds prompts and --grader ranks
+    two answers sampled per prompt (TRL's experimental OnlineDPOTrainer). A killed run continues with the same
+    command plus --resume. Example:
+
+    \b
+        fathom train dpo --model runs/sft --data pairs.jsonl --eval-data val_pairs.jsonl \\
+            --beta 0.1 --out runs/dpo
+    """
+    from rich.console import Console
+
+    from fathom.cli._options import parse_grader
+    from fathom.train import train_dpo
+
+    args = DPOArgs(**options, grader=parse_grader(grader) if grader else "",
+                   target_modules=target_modules.split(",") if target_modules else None, progress=not quiet)
+    result = train_dpo(args)
+    console = Console()
+    console.print(f"[bold]Preference-optimised[/bold] {result.kind} model ({result.mode} DPO, "
+                  f"{'+'.join(result.loss_type)}, beta {result.beta}) in {result.out}")
+    console.print(f"  steps {result.steps}/{result.planned_steps}{' (stopped early)' if result.stopped_early else ''}"
+                  f", loss {_num(result.first_train_loss)} -> {_num(result.train_loss)}, reward margin "
+                  f"{_num(result.first_margin)} -> {_num(result.last_margin)}, pairs ranked right "
+                  f"{_num(result.last_accuracy)}")
+    if result.eval_loss is not None:
+        console.print(f"  held-out pairs: loss {_num(result.eval_loss)}, margin {_num(result.eval_margin)}, "
+                      f"ranked right {_num(result.eval_accuracy)}")
+    if result.best_val_score is not None:
+        console.print(f"  validation score {_num(result.first_val_score)} -> best {_num(result.best_val_score)}")
+    if result.dropped_pairs:
+        console.print(f"  dropped {result.dropped_pairs} pair(s) whose prompt fills --max-seq-len")
+    console.print(f"  {result.train_pairs} {'prompts' if result.mode == 'online' else 'pairs'}, training "
+                  f"{result.train_seconds:.1f} s; metrics {result.metrics}, curves {result.plot}")
+    console.print(f"  use it: fathom eval --model {result.out} ...")
+
+
+@train.command()
+@_cpt("model", str, required=True)
+@_cpt("data", click.Path(path_type=Path), required=True)
+@_cpt("out", click.Path(path_type=Path), required=True)
+@click.option("--mix", "mix", multiple=True, metavar="PATH:RATIO", help=_CPT_HELP["mix"])
+@_cpt("heldout_fraction", float)
+@_cpt("eval_limit", int)
+@_shared(_cpt, _CPT_HELP)
+def cpt(quiet: bool, mix: tuple[str, ...], target_modules: str | None, **options: Any) -> None:
+    """Continued pre-training of MODEL on raw domain text (next-token loss on every token), LoRA or --full.
+
+    --data is a folder of .txt/.md files, one such file, or JSONL with a "text" field. Documents are joined
+    with the end-of-sequence token and cut into blocks of --max-seq-len tokens; the end of each corpus is held
+    out. --mix PATH:RATIO (repeatable) draws RATIO of the training blocks from general text against
+    forgetting. Held-out perplexity, domain and general, is measured before and after and kept in
+    result.json. A killed run continues with the same command plus --resume. Example:
+
+    \b
+        fathom train cpt --model smollm2-135m --data docs/ --mix general.jsonl:0.2 \\
+            --max-seq-len 512 --out runs/cpt
+    """
+    from rich.console import Console
+
+    from fathom.train import train_cpt
+
+    args = CPTArgs(**options, mix=list(mix), target_modules=target_modules.split(",") if target_modules else None,
+                   progress=not quiet)
+    result = train_cpt(args)
+    console = Console()
+    console.print(f"[bold]Continued pre-training[/bold] of a {result.kind} model in {result.out}")
+    console.print(f"  steps {result.steps}/{result.planned_steps}{' (stopped early)' if result.stopped_early else ''}"
+                  f", train loss {_num(result.first_train_loss)} -> {_num(result.train_loss)}")
+    for name, values in result.perplexity.items():
+        if values["before"] is not None:
+            console.print(f"  held-out {name} perplexity {_num(values['before'])} -> {_num(values['after'])}")
+    blocks = ", ".join(f"{Path(name).name or name} {counts.get('train', 0)}" for name, counts in result.blocks.items())
+    console.print(f"  training blocks: {blocks}; {_num(result.tokens_per_s)} tokens/s, training "
+                  f"{result.train_seconds:.1f} s")
+    console.print(f"  metrics {result.metrics}, loss curve {result.plot}")
+    console.print(f"  use it: fathom generate --model {result.out} ...")
 
 
 @train.command()

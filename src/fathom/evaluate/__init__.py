@@ -2,12 +2,16 @@
 
 Covers: cached generation (a re-run regenerates nothing finished), grading with any Fathom grader,
 ``results.jsonl`` / ``summary.json`` / ``report.html``, paired comparisons of runs, grading existing
-completions. Not covered: the graders themselves (``fathom.graders``) and backends (``fathom.backends``).
+completions, the forgetting check (:func:`forgetting_check`: base vs fine-tuned models on the shipped
+general-ability set, :func:`general_set`, and optionally lm-evaluation-harness tasks).
+Not covered: the graders themselves (``fathom.graders``) and backends (``fathom.backends``).
 """
 
 from __future__ import annotations
 
 from fathom.evaluate._compare import compare_runs
+from fathom.evaluate._forgetting import forgetting_check
+from fathom.evaluate._general_set import general_set
 from fathom.evaluate._grade_file import grade_completions
 from fathom.evaluate._plots import png_bytes
 from fathom.evaluate._report import html_page, img_tag
@@ -26,6 +30,8 @@ __all__ = [
     "evaluate",
     "evaluate_model",
     "example_id",
+    "forgetting_check",
+    "general_set",
     "grade_completions",
     "html_page",
     "img_tag",

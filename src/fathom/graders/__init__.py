@@ -5,7 +5,8 @@ Covers: the contract (:class:`Grade`, :class:`Grader`), the registry (:func:`bui
 recipe's ``grader: {name: ..., **params}`` into a grader), the generic graders (``exact``,
 ``regex``, ``rouge_l``, ``chrf``, ``bleu``, ``json_schema``, ``tool_call``, ``sql_exec``,
 ``llm_judge``, ``weighted``, ``faithfulness``: how much of an answer its sources support, with the
-content words it compares, :func:`content_tokens`, also used by the gateway's topic judge; ``openai``:
+content words it compares, :func:`content_tokens`, also used by the gateway's topic judge; ``forgetting``:
+each example's own check, named in ``meta.check``, for the general-ability set; ``openai``:
 OpenAI grader configurations, with python graders run in a limited subprocess by :class:`PythonSandbox`),
 the check of tool-call references against their examples' tools (:func:`check_tool_references`,
 :func:`tool_reference_problems`; ``fathom data validate`` runs it), judge-panel helpers, adapters
@@ -33,6 +34,7 @@ from fathom.graders._check import (
     run_reward_check,
 )
 from fathom.graders._faithfulness import content_tokens, faithfulness
+from fathom.graders._forgetting import forgetting
 from fathom.graders._json_schema import json_schema
 from fathom.graders._judge import LLMJudge, PairwiseResult, llm_judge
 from fathom.graders._judge_prompts import DEFAULT_CRITERIA, Criterion, parse_judge_reply
@@ -80,6 +82,7 @@ __all__ = [
     "content_tokens",
     "exact",
     "faithfulness",
+    "forgetting",
     "grader_names",
     "json_schema",
     "krippendorff_alpha_interval",

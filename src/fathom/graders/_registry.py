@@ -24,6 +24,7 @@ _BUILTIN: dict[str, str] = {
     "chrf": "fathom.graders._text:chrf",
     "exact": "fathom.graders._text:exact",
     "faithfulness": "fathom.graders._faithfulness:faithfulness",
+    "forgetting": "fathom.graders._forgetting:forgetting",
     "json_schema": "fathom.graders._json_schema:json_schema",
     "llm_judge": "fathom.graders._judge:llm_judge",
     "openai": "fathom.graders._openai:openai_grader",

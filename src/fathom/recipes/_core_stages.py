@@ -1,4 +1,5 @@
-"""The generic recipe stages: ``sft``, ``grader_check``, ``rft``, ``eval`` and ``compare``.
+"""The generic recipe stages: ``sft``, ``grader_check``, ``rft``, ``pairs``, ``dpo``, ``cpt``, ``eval``, ``compare``
+and ``forgetting``.
 
 Each is a thin, readable wrapper: turn recipe parameters into library arguments, call the library,
 return the paths and figures later stages need.
@@ -11,7 +12,8 @@ from typing import Any
 from fathom.recipes._recipe import InputPath
 from fathom.recipes._stages import StageContext
 
-__all__ = ["compare_stage", "eval_stage", "grader_check_stage", "rft_stage", "sft_stage"]
+__all__ = ["compare_stage", "cpt_stage", "dpo_stage", "eval_stage", "forgetting_stage", "grader_check_stage",
+           "pairs_stage", "rft_stage", "sft_stage"]
 
 
 def sft_stage(ctx: StageContext, **params: Any) -> dict[str, Any]:
@@ -53,6 +55,97 @@ rft_stage.config_class = "fathom.train:RFTArgs"  # type: ignore[attr-defined]
 rft_stage.runner_fields = ("out", "resume", "progress")  # type: ignore[attr-defined]
 rft_stage.outputs = ("model", "steps", "first_reward", "last_reward",  # type: ignore[attr-defined]
                      "best_val_score", "s_per_step", "rollout_tokens_per_s", "train_seconds", "metrics", "plot")
+
+
+def dpo_stage(ctx: StageContext, **params: Any) -> dict[str, Any]:
+    """Preference optimisation (:func:`fathom.train.train_dpo`); parameters are :class:`DPOArgs` fields.
+
+    An interrupted run resumes from its latest checkpoint in the stage folder.
+    """
+    from fathom.train import DPOArgs, train_dpo
+
+    params.setdefault("seed", ctx.seed)
+    result = train_dpo(DPOArgs(**params, out=ctx.out_dir / "model", resume=ctx.resume, progress=not ctx.quiet))
+    return {"model": result.out, "steps": result.steps, "train_loss": result.train_loss,
+            "last_margin": result.last_margin, "eval_loss": result.eval_loss, "eval_margin": result.eval_margin,
+            "best_val_score": result.best_val_score, "train_seconds": round(result.train_seconds, 1),
+            "metrics": result.metrics, "plot": result.plot}
+
+
+dpo_stage.config_class = "fathom.train:DPOArgs"  # type: ignore[attr-defined]
+dpo_stage.runner_fields = ("out", "resume", "progress")  # type: ignore[attr-defined]
+dpo_stage.outputs = ("model", "steps", "train_loss", "last_margin", "eval_loss",  # type: ignore[attr-defined]
+                     "eval_margin", "best_val_score", "train_seconds", "metrics", "plot")
+
+
+def cpt_stage(ctx: StageContext, **params: Any) -> dict[str, Any]:
+    """Continued pre-training (:func:`fathom.train.train_cpt`); parameters are :class:`CPTArgs` fields.
+
+    An interrupted run resumes from its latest checkpoint in the stage folder.
+    """
+    from fathom.train import CPTArgs, train_cpt
+
+    params.setdefault("seed", ctx.seed)
+    result = train_cpt(CPTArgs(**params, out=ctx.out_dir / "model", resume=ctx.resume, progress=not ctx.quiet))
+    return {"model": result.out, "steps": result.steps, "train_loss": result.train_loss,
+            "perplexity": result.perplexity, "tokens_per_s": result.tokens_per_s,
+            "train_seconds": round(result.train_seconds, 1), "metrics": result.metrics, "plot": result.plot}
+
+
+cpt_stage.config_class = "fathom.train:CPTArgs"  # type: ignore[attr-defined]
+cpt_stage.runner_fields = ("out", "resume", "progress")  # type: ignore[attr-defined]
+cpt_stage.outputs = ("model", "steps", "train_loss", "perplexity", "tokens_per_s",  # type: ignore[attr-defined]
+                     "train_seconds", "metrics", "plot")
+
+
+def pairs_stage(ctx: StageContext, model: str, data: InputPath, grader: str | dict[str, Any], n: int = 8,
+                margin: float = 0.1, temperature: float = 0.8, max_tokens: int = 256, limit: int | None = None,
+                batch_size: int = 16) -> dict[str, Any]:
+    """Mine DPO pairs (see ``fathom data pairs``): ``n`` answers per prompt of ``data`` by ``model``, graded by
+    ``grader``; the best and worst become a pair where they differ by more than ``margin``. Writes ``pairs.jsonl``
+    and ``pairs.summary.json``; a stage that already wrote both is not sampled again.
+    """
+    import json
+
+    from fathom.graders import build_grader
+    from fathom.train import PairSummary, mine_pairs_file
+
+    out = ctx.out_dir / "pairs.jsonl"
+    report = ctx.out_dir / "pairs.summary.json"
+    if ctx.resume and out.is_file() and report.is_file():
+        summary = PairSummary(**json.loads(report.read_text(encoding="utf-8")))
+    else:
+        summary = mine_pairs_file(build_grader(grader), data, out, limit=limit, model=model, n=n, margin=margin,
+                                  temperature=temperature, max_tokens=max_tokens, seed=ctx.seed,
+                                  parallel=batch_size, progress=not ctx.quiet,
+                                  grader_name=grader if isinstance(grader, str) else None)
+    if not ctx.quiet:
+        from rich.console import Console
+
+        Console(stderr=True).print(summary.render(), markup=False, highlight=False)
+    return {"pairs": str(out), "summary": str(report), "kept": summary.pairs, "dropped_tie": summary.dropped_tie,
+            "dropped_below_margin": summary.dropped_below_margin}
+
+
+pairs_stage.outputs = ("pairs", "summary", "kept", "dropped_tie",  # type: ignore[attr-defined]
+                       "dropped_below_margin")
+
+
+def _pairs_check_args(known: dict[str, Any]) -> list[Any]:
+    """The ``pairs`` stage's ranges, checked before the recipe runs."""
+    from fathom.errors import Problem
+
+    problems = []
+    if isinstance(known.get("n"), int) and known["n"] < 2:
+        problems.append(Problem("n", f"must be at least 2 (a pair needs a best and a worst answer), got {known['n']}"))
+    if isinstance(known.get("margin"), (int, float)) and not 0 <= known["margin"] < 1:
+        problems.append(Problem("margin", f"must be in [0, 1) (grades are in [0, 1]), got {known['margin']}"))
+    if isinstance(known.get("temperature"), (int, float)) and not known["temperature"] > 0:
+        problems.append(Problem("temperature", f"must be above 0, got {known['temperature']}"))
+    return problems
+
+
+pairs_stage.check_args = _pairs_check_args  # type: ignore[attr-defined]
 
 
 def grader_check_stage(ctx: StageContext, model: str, data: InputPath, grader: str | dict[str, Any],
@@ -122,3 +215,56 @@ def compare_stage(ctx: StageContext, runs: list[str], names: list[str] | None = 
 
 
 compare_stage.outputs = ("compare", "scores")  # type: ignore[attr-defined]
+
+
+def forgetting_stage(ctx: StageContext, base_model: str, tuned: dict[str, str], base_name: str = "base",
+                     data: InputPath | None = None, max_tokens: int = 64, batch_size: int = 16,
+                     limit: int | None = None, per_category: int | None = None, engine: str | None = None,
+                     gguf_type: str | None = None, parallel: int | None = None,
+                     lm_eval_tasks: list[str] | None = None, lm_eval_include: list[str] | None = None,
+                     lm_eval_limit: int | None = None) -> dict[str, Any]:
+    """The forgetting check (:func:`fathom.evaluate.forgetting_check`): ``base_model`` and each of ``tuned``
+    (name -> model spec, e.g. ``{sft: "${sft.model}"}``) on the general-ability set (or ``data``).
+
+    Returns the paths of ``forgetting.json``, ``forgetting.md`` and ``forgetting.png`` (for a report to
+    show), each model's score, each tuned model's paired difference from the base and its verdict.
+    An interrupted check resumes from the completion caches in the stage folder.
+    """
+    from fathom.evaluate import forgetting_check
+
+    options: dict[str, Any] = {"backend": engine, "parallel": parallel, "gguf_type": gguf_type}
+    result = forgetting_check(base_model, tuned, ctx.out_dir, base_name=base_name, data=data, max_tokens=max_tokens,
+                              batch_size=batch_size, limit=limit, per_category=per_category, seed=ctx.seed,
+                              quiet=ctx.quiet,
+                              backend_options={k: v for k, v in options.items() if v is not None},
+                              lm_eval_tasks=lm_eval_tasks or (), lm_eval_include=lm_eval_include or (),
+                              lm_eval_limit=lm_eval_limit)
+    return {"forgetting": str(ctx.out_dir / "forgetting.json"), "report": str(ctx.out_dir / "forgetting.md"),
+            "figure": str(ctx.out_dir / "forgetting.png"),
+            "scores": {name: m["score"] for name, m in result["models"].items()},
+            "differences": {k: {"mean": d["mean"], "low": d["low"], "high": d["high"]}
+                            for k, d in result["differences"].items()},
+            "verdicts": result["verdicts"]}
+
+
+def _forgetting_args(known: dict[str, Any]) -> list[Any]:
+    """Each tuned model spec names something loadable (checked like ``model`` parameters); at least one."""
+    from fathom.errors import ModelError, Problem
+    from fathom.models import resolve_model
+
+    tuned = known.get("tuned")
+    if not isinstance(tuned, dict):
+        return []
+    problems = [Problem("tuned", "give at least one tuned model, {name: spec}")] if not tuned else []
+    for name, spec in tuned.items():
+        if isinstance(spec, str) and "${" not in spec:
+            try:
+                resolve_model(spec)
+            except ModelError as exc:
+                problems.append(Problem(f"tuned.{name}", str(exc)))
+    return problems
+
+
+forgetting_stage.outputs = ("forgetting", "report", "figure", "scores",  # type: ignore[attr-defined]
+                            "differences", "verdicts")
+forgetting_stage.check_args = _forgetting_args  # type: ignore[attr-defined]

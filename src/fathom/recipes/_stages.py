@@ -37,6 +37,11 @@ _STAGES: Registry[Callable[..., dict[str, Any]]] = Registry("stage", {
     "compare": "fathom.recipes._core_stages:compare_stage",
     "rft": "fathom.recipes._core_stages:rft_stage",
     "grader_check": "fathom.recipes._core_stages:grader_check_stage",
+    "pairs": "fathom.recipes._core_stages:pairs_stage",
+    "dpo": "fathom.recipes._core_stages:dpo_stage",
+    "cpt": "fathom.recipes._core_stages:cpt_stage",
+    "synth": "fathom.recipes._synth_stage:synth_stage",
+    "forgetting": "fathom.recipes._core_stages:forgetting_stage",
 }, lambda plugin: plugin.stages)
 
 

@@ -1,5 +1,5 @@
-"""Fine-tuning: supervised (SFT) and reinforcement fine-tuning (RFT), LoRA or full, with TRL and PEFT;
-merging adapters.
+"""Fine-tuning: supervised (SFT), reinforcement (RFT), preference optimisation (DPO, offline and online) and
+continued pre-training (CPT), LoRA or full, with TRL and PEFT; mining preference pairs; merging adapters.
 
 Covers: :class:`TrainArgs` (what every method shares), :class:`SFTArgs` (every option of ``fathom train sft``,
 checked up front), :func:`train_sft`
@@ -10,9 +10,17 @@ recipe or test may reuse (:func:`tokenize_example` with assistant-only labels, :
 the built-in quick-check task (:func:`run_demo`, ``fathom demo``); and RFT: :class:`RFTArgs`,
 :func:`train_rft` (GRPO or RLOO from TRL with a Fathom grader as the reward, the reward checked before the
 first step, validation by the grader, best checkpoint, resume), :class:`RFTResult`, :func:`read_prompts`,
-:func:`plot_rewards`.
+:func:`plot_rewards`; DPO: :class:`DPOArgs`, :func:`train_dpo` (TRL's ``DPOTrainer`` on pairs tokenized as SFT
+tokenizes answers, from a base model or an SFT adapter; ``online=True``: TRL's experimental
+``OnlineDPOTrainer`` with a grader ranking two sampled answers), :class:`DPOResult`, :func:`read_pairs`
+(Fathom, OpenAI, Nova or ShareGPT preference rows), :func:`tokenize_pair`, :func:`plot_preferences`, and
+:func:`mine_pairs` / :func:`mine_pairs_file` (best vs worst of n graded samples, ``fathom data pairs``);
+continued pre-training: :class:`CPTArgs`, :func:`train_cpt` (raw text packed into blocks, general text mixed
+in by ratio, held-out perplexity before and after), :class:`CPTResult`, :func:`read_corpus`,
+:func:`pack_documents`, :func:`perplexity`.
 
-Not covered (yet): DPO and distillation; generation (``fathom.backends``).
+Not covered (yet): PPO (TRL 1.16 has none; RFT's GRPO/RLOO replace it) and distillation; generation
+(``fathom.backends``).
 
 Example::
 
@@ -23,14 +31,21 @@ Example::
 
 from __future__ import annotations
 
-from fathom.train._args import DTYPES, SCHEDULERS, SFTArgs, TrainArgs, field_help
+from fathom.train._args import DTYPES, SCHEDULERS, LoopArgs, SFTArgs, TrainArgs, field_help
 from fathom.train._callbacks import read_metrics
+from fathom.train._cpt import perplexity, train_cpt
+from fathom.train._cpt_args import CPTArgs, parse_mix
+from fathom.train._cpt_data import Corpus, pack_documents, read_corpus
 from fathom.train._data import IGNORE_INDEX, TokenStats, read_training_examples, tokenize_example, tokenize_examples
 from fathom.train._demo import DemoResult, run_demo, sea_state_examples, sea_state_word
+from fathom.train._dpo import train_dpo
+from fathom.train._dpo_args import DPO_LOSS_TYPES, ONLINE_DPO_LOSS_TYPES, DPOArgs
+from fathom.train._dpo_data import PairStats, read_pairs, tokenize_pair, tokenize_pairs
 from fathom.train._loss import masked_lm_loss
 from fathom.train._merge import merge_adapter
-from fathom.train._plot import plot_losses, plot_rewards
-from fathom.train._result import RFTResult, SFTResult
+from fathom.train._pairs import PairSummary, mine_pairs, mine_pairs_file
+from fathom.train._plot import plot_losses, plot_preferences, plot_rewards
+from fathom.train._result import CPTResult, DPOResult, RFTResult, SFTResult
 from fathom.train._rft import train_rft
 from fathom.train._rft_args import ALGORITHMS, GRPO_LOSS_TYPES, REWARD_CHECKS, RFTArgs
 from fathom.train._rft_data import read_prompts
@@ -40,12 +55,22 @@ from fathom.train._sft import train_sft
 
 __all__ = [
     "ALGORITHMS",
+    "DPO_LOSS_TYPES",
     "DTYPES",
     "GRPO_LOSS_TYPES",
     "IGNORE_INDEX",
+    "ONLINE_DPO_LOSS_TYPES",
     "REWARD_CHECKS",
     "SCHEDULERS",
+    "CPTArgs",
+    "CPTResult",
+    "Corpus",
+    "DPOArgs",
+    "DPOResult",
     "DemoResult",
+    "LoopArgs",
+    "PairStats",
+    "PairSummary",
     "RFTArgs",
     "RFTResult",
     "SFTArgs",
@@ -57,9 +82,17 @@ __all__ = [
     "field_help",
     "masked_lm_loss",
     "merge_adapter",
+    "mine_pairs",
+    "mine_pairs_file",
+    "pack_documents",
+    "parse_mix",
+    "perplexity",
     "plot_losses",
+    "plot_preferences",
     "plot_rewards",
+    "read_corpus",
     "read_metrics",
+    "read_pairs",
     "read_prompts",
     "read_training_examples",
     "run_demo",
@@ -67,6 +100,10 @@ __all__ = [
     "sea_state_word",
     "tokenize_example",
     "tokenize_examples",
+    "tokenize_pair",
+    "tokenize_pairs",
+    "train_cpt",
+    "train_dpo",
     "train_rft",
     "train_sft",
 ]

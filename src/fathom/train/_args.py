@@ -1,8 +1,11 @@
-"""The arguments of supervised fine-tuning (:class:`SFTArgs`), checked as a whole before anything runs.
+"""The arguments of supervised fine-tuning (:class:`SFTArgs`), checked as a whole before anything runs, and
+the parts other methods share (:class:`TrainArgs`: model, data, LoRA, precision; :class:`LoopArgs`: the
+optimisation loop).
 
 Covers: every option of ``fathom train sft`` with its type, default and meaning, cross-field checks
 that name the flag to change, and the effective values that depend on other fields (learning rate,
-LoRA settings, save interval). Not covered: running the training (:mod:`fathom.train._sft`).
+LoRA settings, save interval). Not covered: running the training (:mod:`fathom.train._sft`), the options
+of the other methods (``_rft_args``, ``_dpo_args``, ``_cpt_args``).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 from fathom.errors import ConfigError, Problem, did_you_mean
 
-__all__ = ["DTYPES", "SCHEDULERS", "SFTArgs", "TrainArgs", "field_help"]
+__all__ = ["DTYPES", "SCHEDULERS", "LoopArgs", "SFTArgs", "TrainArgs", "field_help"]
 
 SCHEDULERS = ("linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup",
               "inverse_sqrt")
@@ -33,6 +36,12 @@ _FLAG = {name: "--" + name.replace("_", "-") for name in
           "batch_size", "grad_accum", "max_seq_len", "eval_steps", "save_steps", "logging_steps",
           "early_stopping_patience", "save_total_limit", "eval_data", "lr_scheduler", "warmup", "dtype")}
 _FLAG.update(epochs="--epochs", full="--full")
+
+
+def _chat_templates() -> tuple[str, ...]:
+    from fathom.models import CHAT_TEMPLATES
+
+    return tuple(CHAT_TEMPLATES)
 
 
 @dataclass
@@ -66,6 +75,12 @@ class TrainArgs:
     """Put LoRA adapters on the top N transformer layers only (default: every layer). The backward pass then
     stops at the lowest adapted layer, so a step costs less; see ``benchmarks/sft_throughput.py``."""
 
+    chat_template: str | None = None
+    """The chat template to train with, saved with the model so that everything loading it later renders
+    prompts the same way: ``tool-card`` (Fathom's template with the tools as one line each instead of their
+    JSON schemas, about a fifth of the prompt, for a model fine-tuned on a fixed tool set), ``tool-json``, or a
+    Jinja file. Default: the model's own (an adapter's, when continuing one)."""
+
     seed: int = 0
     """Seed for adapter initialisation, data order, sampling and dropout."""
     device: str | None = None
@@ -94,6 +109,10 @@ class TrainArgs:
 
     def _problems(self) -> list[Problem]:
         problems: list[Problem] = []
+        if self.chat_template is not None and self.chat_template not in _chat_templates() \
+                and not Path(self.chat_template).is_file():
+            problems.append(Problem("--chat-template", f"{self.chat_template!r} is neither a template name "
+                                                       f"({', '.join(_chat_templates())}) nor a Jinja file"))
 
         def bad(name: str, message: str) -> None:
             problems.append(Problem(_FLAG.get(name, name), message))
@@ -137,23 +156,11 @@ class TrainArgs:
 
 
 @dataclass
-class SFTArgs(TrainArgs):
-    """Supervised fine-tuning of a causal language model on chat examples, with LoRA or in full.
-
-    Every field is also a ``fathom train sft`` option (``lora_rank`` is ``--lora-rank``); the shared ones are
-    documented on :class:`TrainArgs`.
-
-    >>> SFTArgs(model="smollm2-135m", data="train.jsonl", out="runs/sft").effective_lora()
-    {'lora_rank': 16, 'lora_alpha': 32, 'lora_dropout': 0.0, 'target_modules': 'all-linear'}
-    >>> SFTArgs(model="m", data="d.jsonl", out="o", full=True, lora_rank=8)
-    Traceback (most recent call last):
-    ...
-    fathom.errors.ConfigError: invalid training arguments (1):
-      - --lora-rank: is a LoRA setting, but --full trains every weight without LoRA; drop --lora-rank or --full
-    """
-
-    eval_data: str | os.PathLike[str] | None = None
-    """Held-out examples for the evaluation loss. With them, the final model is the best checkpoint."""
+class LoopArgs(TrainArgs):
+    """The optimisation loop every trainer-driven method shares (SFT, DPO, continued pre-training): schedule,
+    batch, sequence length, evaluation and checkpoint intervals, early stopping. Checked as a whole with the
+    fields of :class:`TrainArgs`; subclasses say whether they evaluate on held-out data
+    (:meth:`has_held_out`)."""
 
     epochs: float = 3.0
     """Passes over the training data (ignored when ``max_steps`` is set)."""
@@ -177,22 +184,20 @@ class SFTArgs(TrainArgs):
     """Gradient clipping norm."""
 
     eval_steps: int = 50
-    """Steps between evaluations (with ``eval_data``)."""
+    """Steps between evaluations (with held-out data)."""
     save_steps: int | None = None
-    """Steps between checkpoints (default: every evaluation with ``eval_data``, else every 100 steps).
-    With ``eval_data`` it must be a multiple of ``eval_steps``."""
+    """Steps between checkpoints (default: every evaluation with held-out data, else every 100 steps).
+    With held-out data it must be a multiple of ``eval_steps``."""
     logging_steps: int = 10
     """Steps between log events (``metrics.jsonl`` lines and progress-bar updates)."""
     early_stopping_patience: int | None = None
-    """Stop after this many evaluations without a lower eval loss (needs ``eval_data``; None: never)."""
+    """Stop after this many evaluations without a lower eval loss (needs held-out data; None: never)."""
     save_total_limit: int = 2
     """Checkpoints kept in ``out/checkpoints`` (the best one is always kept on top of these)."""
 
-    loss_positions_only: bool = True
-    """Apply the LM head only where the loss is taken (assistant tokens) instead of at every position; the
-    loss is the same, training is faster (see ``benchmarks/sft_throughput.py``)."""
-    group_by_length: bool = True
-    """Batch examples of similar length together to cut padding (the order is still seeded)."""
+    def has_held_out(self) -> bool:
+        """Whether the run evaluates on held-out data (``eval_data`` given, for the methods that take it)."""
+        return getattr(self, "eval_data", None) is not None
 
     def _problems(self) -> list[Problem]:
         problems = super()._problems()
@@ -220,10 +225,10 @@ class SFTArgs(TrainArgs):
             hint = did_you_mean(self.lr_scheduler, SCHEDULERS)
             bad("lr_scheduler", f"unknown schedule {self.lr_scheduler!r}. {hint + ' ' if hint else ''}"
                                 f"Choose one of: {', '.join(SCHEDULERS)}")
-        if self.eval_data is None and self.early_stopping_patience is not None:
+        if not self.has_held_out() and self.early_stopping_patience is not None:
             bad("early_stopping_patience", "needs held-out examples to watch; add --eval-data FILE")
-        if (self.eval_data is not None and self.save_steps is not None and isinstance(self.save_steps, int)
-                and self.save_steps % self.eval_steps):
+        if (self.has_held_out() and self.save_steps is not None and isinstance(self.save_steps, int)
+                and isinstance(self.eval_steps, int) and self.eval_steps > 0 and self.save_steps % self.eval_steps):
             bad("save_steps", f"must be a multiple of --eval-steps ({self.eval_steps}) so the best checkpoint "
                               f"is on disk, got {self.save_steps}")
         return problems
@@ -235,10 +240,36 @@ class SFTArgs(TrainArgs):
         return 2e-5 if self.full else 2e-4
 
     def effective_save_steps(self) -> int:
-        """Steps between checkpoints, defaulting to the evaluation interval (or 100 without eval data)."""
+        """Steps between checkpoints, defaulting to the evaluation interval (or 100 without held-out data)."""
         if self.save_steps is not None:
             return self.save_steps
-        return self.eval_steps if self.eval_data is not None else 100
+        return self.eval_steps if self.has_held_out() else 100
+
+
+@dataclass
+class SFTArgs(LoopArgs):
+    """Supervised fine-tuning of a causal language model on chat examples, with LoRA or in full.
+
+    Every field is also a ``fathom train sft`` option (``lora_rank`` is ``--lora-rank``); the shared ones are
+    documented on :class:`TrainArgs` and :class:`LoopArgs`.
+
+    >>> SFTArgs(model="smollm2-135m", data="train.jsonl", out="runs/sft").effective_lora()
+    {'lora_rank': 16, 'lora_alpha': 32, 'lora_dropout': 0.0, 'target_modules': 'all-linear'}
+    >>> SFTArgs(model="m", data="d.jsonl", out="o", full=True, lora_rank=8)
+    Traceback (most recent call last):
+    ...
+    fathom.errors.ConfigError: invalid training arguments (1):
+      - --lora-rank: is a LoRA setting, but --full trains every weight without LoRA; drop --lora-rank or --full
+    """
+
+    eval_data: str | os.PathLike[str] | None = None
+    """Held-out examples for the evaluation loss. With them, the final model is the best checkpoint."""
+
+    loss_positions_only: bool = True
+    """Apply the LM head only where the loss is taken (assistant tokens) instead of at every position; the
+    loss is the same, training is faster (see ``benchmarks/sft_throughput.py``)."""
+    group_by_length: bool = True
+    """Batch examples of similar length together to cut padding (the order is still seeded)."""
 
 
 def field_help(cls: type = SFTArgs) -> dict[str, str]:

@@ -2,9 +2,11 @@
 
 Layout of ``OUT``::
 
-    sft_args.json          the arguments the run started with (checked again on --resume; rft_args.json for RFT)
+    sft_args.json          the arguments the run started with (checked again on --resume; rft_args.json,
+                           dpo_args.json, cpt_args.json for the other methods)
     checkpoints/checkpoint-N/   trainer checkpoints (weights, optimizer, scheduler, RNG, trainer_state.json)
-    metrics.jsonl  loss.png  manifest.json
+    metrics.jsonl  loss.png  manifest.json   (reward.png for RFT, dpo.png for DPO; CPT adds
+                           perplexity_before.json, RFT reward_check.json)
     adapter_config.json adapter_model.safetensors fathom.json  (or config.json model.safetensors)
     tokenizer files        the final model is a model spec: ``fathom generate --model OUT``
     result.json            written last: the run is finished

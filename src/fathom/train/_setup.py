@@ -2,7 +2,8 @@
 
 Covers: :func:`check_model` and :func:`load_for_training` (base models, and LoRA adapters that
 continue training or are merged for full fine-tuning), :func:`precision`, :func:`lora_config`,
-:func:`sft_config` (``trl.SFTConfig`` from :class:`~fathom.train.SFTArgs`), :func:`quiet_libraries`.
+:func:`sft_config` (``trl.SFTConfig`` from :class:`~fathom.train.SFTArgs` or :class:`~fathom.train.CPTArgs`),
+:func:`quiet_libraries`.
 Not covered: the run itself (:mod:`fathom.train._sft`).
 """
 
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fathom.errors import ConfigError, Problem
-from fathom.train._args import SFTArgs, TrainArgs
+from fathom.train._args import LoopArgs, SFTArgs, TrainArgs
 
 if TYPE_CHECKING:
     from peft import LoraConfig
@@ -111,15 +112,19 @@ def load_for_training(args: TrainArgs, spec: ModelSpec, device: str) -> tuple[An
 
     A LoRA adapter continues training (its weights trainable), or with ``full`` is merged into its base first.
     """
-    from fathom.models import AdapterSpec, load_model
+    from fathom.models import AdapterSpec, load_model, set_chat_template
 
     dtype, _ = precision(args, device)
-    if isinstance(spec, AdapterSpec) and not args.full:
-        return load_model(spec, device=device, dtype=dtype, trainable=True)
     model: Any
-    model, tokenizer = load_model(spec, device=device, dtype=dtype)
-    if isinstance(spec, AdapterSpec):
-        model = model.merge_and_unload()
+    if isinstance(spec, AdapterSpec) and not args.full:
+        model, tokenizer = load_model(spec, device=device, dtype=dtype, trainable=True)
+    else:
+        model, tokenizer = load_model(spec, device=device, dtype=dtype)
+        if isinstance(spec, AdapterSpec):
+            model = model.merge_and_unload()
+            model.requires_grad_(True)  # PEFT froze the base weights it loaded; a full run trains every one of them
+    if args.chat_template is not None:  # saved with the model's tokenizer, so later loads render the same way
+        set_chat_template(tokenizer, args.chat_template)
     return model, tokenizer
 
 
@@ -201,9 +206,10 @@ def _linear_names(model: Any) -> list[str]:
                    if isinstance(module, torch.nn.Linear) and module is not output and ".layers." in f".{name}"})
 
 
-def sft_config(args: SFTArgs, checkpoints: Path, device: str, *, evaluate: bool,
+def sft_config(args: LoopArgs, checkpoints: Path, device: str, *, evaluate: bool,
                checkpointing: bool) -> SFTConfig:
-    """The ``trl.SFTConfig`` of a run; ``args.extra`` is passed through last."""
+    """The ``trl.SFTConfig`` of a run on tokenized rows (SFT, continued pre-training); ``args.extra`` is passed
+    through last."""
     from trl.trainer.sft_config import SFTConfig
 
     _, bf16 = precision(args, device)
@@ -214,7 +220,7 @@ def sft_config(args: SFTArgs, checkpoints: Path, device: str, *, evaluate: bool,
         warmup_steps=args.warmup, weight_decay=args.weight_decay, max_grad_norm=args.max_grad_norm,
         per_device_train_batch_size=args.batch_size, per_device_eval_batch_size=args.batch_size,
         gradient_accumulation_steps=args.grad_accum,
-        train_sampling_strategy="group_by_length" if args.group_by_length else "random",
+        train_sampling_strategy="group_by_length" if isinstance(args, SFTArgs) and args.group_by_length else "random",
         gradient_checkpointing=checkpointing,
         logging_steps=args.logging_steps, logging_first_step=True,
         eval_strategy="steps" if evaluate else "no", eval_steps=args.eval_steps,
@@ -224,7 +230,7 @@ def sft_config(args: SFTArgs, checkpoints: Path, device: str, *, evaluate: bool,
         seed=args.seed, data_seed=args.seed,
         bf16=bf16, fp16=False, use_cpu=not device.startswith("cuda"),
         dataloader_pin_memory=device.startswith("cuda"),
-        # The examples arrive tokenized, masked and truncated (fathom.train._data), so TRL prepares nothing
+        # The rows arrive tokenized, masked and truncated (fathom.train._data, ._cpt_data), so TRL prepares nothing
         max_length=None, packing=False,
         include_num_input_tokens_seen="non_padding",
         report_to="none", disable_tqdm=True,
