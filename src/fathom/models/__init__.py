@@ -33,9 +33,12 @@ from fathom.models._spec import (
     resolve_model,
 )
 from fathom.models._template import (
+    CHAT_TEMPLATES,
+    SMOLLM2_TOOL_CARD_TEMPLATE,
     SMOLLM2_TOOL_TEMPLATE,
     ensure_tool_template,
     prepare_messages,
+    set_chat_template,
     template_handles_tools,
 )
 from fathom.models._tiny import make_tiny_model
@@ -43,6 +46,8 @@ from fathom.models._tiny import make_tiny_model
 __all__ = [
     "BUNDLED",
     "GGUF_TYPES",
+    "CHAT_TEMPLATES",
+    "SMOLLM2_TOOL_CARD_TEMPLATE",
     "SMOLLM2_TOOL_TEMPLATE",
     "AdapterSpec",
     "BundledSpec",
@@ -70,6 +75,7 @@ __all__ = [
     "model_folder",
     "no_progress_bars",
     "prepare_messages",
+    "set_chat_template",
     "pull_model",
     "resolve_model",
     "template_handles_tools",

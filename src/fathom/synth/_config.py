@@ -13,6 +13,7 @@ Example (paths are relative to the file)::
     dedupe_threshold: 0.9                # null: exact duplicates only
     splits: {train: 0.8, val: 0.1, test: 0.1}
     holdout_families: 0.2                # or a list of family names; omit for none
+    test_documents: ["oven-1_*"]         # these documents are the test split, whole; omit to draw by shares
     seed: 0
     concurrency: 8
 
@@ -68,6 +69,9 @@ class SynthConfig:
     """Shares of train, val and test (by examples, met as whole documents allow); they sum to 1."""
     holdout_families: tuple[str, ...] | float | None = None
     """Families only test may hold: a list of names, or a share of the families seen; None: no holdout."""
+    test_documents: tuple[str, ...] = ()
+    """Glob patterns over source ids: the documents they match are the test split, whole (the others are
+    split between train and val); empty: test documents are drawn by the ``splits`` shares."""
     seed: int = 0
     """Seeds the teacher requests, the split and the family holdout."""
     concurrency: int = 8
@@ -133,7 +137,15 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any], *, base: Pat
     if "splits" in raw:
         values["splits"] = _splits(raw["splits"], problems)
     if raw.get("holdout_families") is not None:
-        values["holdout_families"] = _holdout(raw["holdout_families"], values.get("splits"), problems)
+        values["holdout_families"] = _holdout(raw["holdout_families"], values.get("splits"), problems,
+                                             raw.get("test_documents"))
+    if raw.get("test_documents") is not None:
+        patterns = raw["test_documents"]
+        if not isinstance(patterns, (list, tuple)) or not patterns or not all(isinstance(p, str) and p for p in patterns):
+            problems.append(Problem("test_documents", f"expected a non-empty list of glob patterns over source ids "
+                                                      f"(e.g. [\"oven-1_*\"]), got {patterns!r}"[:200]))
+        else:
+            values["test_documents"] = tuple(patterns)
     if raw.get("tokenizer") is not None:
         values["tokenizer"] = _tokenizer(raw["tokenizer"], base, problems)
     for key, kind in (("system_prompt", str), ("nova", bool)):
@@ -251,10 +263,11 @@ def _splits(value: Any, problems: list[Problem]) -> dict[str, float]:
     return {name: out.get(name, 0.0) for name in SPLITS}
 
 
-def _holdout(value: Any, splits: dict[str, float] | None, problems: list[Problem]) -> tuple[str, ...] | float | None:
+def _holdout(value: Any, splits: dict[str, float] | None, problems: list[Problem],
+             test_documents: Any = None) -> tuple[str, ...] | float | None:
     test_share = (splits or {"test": 0.1}).get("test", 0.0)
-    if not test_share:
-        problems.append(Problem("holdout_families", "a family holdout needs a test split; give splits.test a share"))
+    if not test_share and not test_documents:
+        problems.append(Problem("holdout_families", "a family holdout needs a test split; give splits.test a share or test_documents"))
     if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
         return tuple(v.strip() for v in value)
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1:

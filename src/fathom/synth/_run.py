@@ -17,6 +17,7 @@ Not covered: judging answer quality with an LLM (a grader can filter the output 
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 from collections import Counter
@@ -85,6 +86,11 @@ def prepare(config: SynthConfig, *, teacher: Teacher | None = None, embedder: Em
         categories = _collect(problems, lambda: load_categories(config.categories, tools)) or ()
         problems.extend(_few_shot_problems(config.few_shot, categories, tools) if categories else [])
     documents = _collect(problems, lambda: read_documents(config.documents)) or []
+    sources = sorted(d.source for d in documents)
+    for pattern in config.test_documents if documents else ():
+        if not any(fnmatch.fnmatchcase(source, pattern) for source in sources):
+            problems.append(Problem("test_documents", f"{pattern!r} matches no document; the documents are: "
+                                                      f"{', '.join(sources[:12])}{' ...' if len(sources) > 12 else ''}"))
     count = token_counter or _collect(problems, lambda: load_token_counter(config.tokenizer), key="tokenizer")
     if teacher is None and "ref" not in config.teacher:
         spec = config.teacher
@@ -265,7 +271,7 @@ def run_synth(config: SynthConfig | str | os.PathLike[str] | dict[str, Any], out
     entries, errors, sent, cached = ask_all(requests, prepared, cache, progress)
     candidates, rejections = check_answers(chunks, entries, errors, prepared)
     kept, duplicates = dedupe(candidates, prepared.embed, cfg.dedupe_threshold)
-    plan = split_candidates(kept, cfg.splits, cfg.seed, cfg.holdout_families)
+    plan = split_candidates(kept, cfg.splits, cfg.seed, cfg.holdout_families, cfg.test_documents)
     rejections += duplicates + plan.dropped
     output_system = cfg.system_prompt or default_system_prompt(prepared.tools.names)
     examples = {name: [build_example(c, prepared.tools.schemas, output_system) for c in part]

@@ -15,6 +15,7 @@ Not covered: stratification by category (the category balance is reported, not e
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import warnings
 from collections.abc import Sequence
@@ -62,11 +63,29 @@ def held_out_families(families: Sequence[str], holdout: Sequence[str] | float | 
 
 
 def split_candidates(candidates: Sequence[Candidate], ratios: dict[str, float], seed: int,
-                     holdout: Sequence[str] | float | None = None) -> SplitPlan:
-    """Split by document, then apply the family holdout (see the module docstring)."""
+                     holdout: Sequence[str] | float | None = None,
+                     test_documents: Sequence[str] = ()) -> SplitPlan:
+    """Split by document, then apply the family holdout (see the module docstring).
+
+    ``test_documents`` are glob patterns over source ids (``"oven-1_*"``): the documents they match are the
+    test split, whole, and the others are split between train and val in the ratio of their shares.
+    """
     rows = [{"messages": [], "meta": {"id": i, "source": c.chunk.source}} for i, c in enumerate(candidates)]
-    by_document = split_examples(rows, ratios, seed=seed, group_key="meta.source")
-    side = {row["meta"]["id"]: name for name, part in by_document.items() for row in part}
+    side: dict[int, str] = {}
+    if test_documents:
+        chosen = [r for r in rows if any(fnmatch.fnmatchcase(r["meta"]["source"], p) for p in test_documents)]
+        side |= {r["meta"]["id"]: "test" for r in chosen}
+        rest = [r for r in rows if r["meta"]["id"] not in side]
+        others = {n: v for n, v in ratios.items() if n != "test" and v > 0}
+        total = sum(others.values())
+        if rest and total > 0:
+            parts = split_examples(rest, {n: v / total for n, v in others.items()}, seed=seed, group_key="meta.source")
+            side |= {row["meta"]["id"]: name for name, part in parts.items() for row in part}
+        else:
+            side |= {r["meta"]["id"]: "train" for r in rest}
+    else:
+        by_document = split_examples(rows, ratios, seed=seed, group_key="meta.source")
+        side = {row["meta"]["id"]: name for name, part in by_document.items() for row in part}
     seen = {c.family for c in candidates if c.family}
     held = held_out_families(sorted(seen), holdout, seed)
     absent = sorted(set(held) - seen)
@@ -75,7 +94,7 @@ def split_candidates(candidates: Sequence[Candidate], ratios: dict[str, float], 
                       f"occur{'s' if len(absent) == 1 else ''} among the kept examples' families "
                       f"({', '.join(sorted(seen)[:10]) or 'none'}); check holdout_families", FathomWarning,
                       stacklevel=2)
-    splits: dict[str, list[Candidate]] = {name: [] for name in ratios}
+    splits: dict[str, list[Candidate]] = {name: [] for name in (*ratios, "test")}
     dropped = []
     for i, c in enumerate(candidates):
         name = side[i]

@@ -14,7 +14,8 @@ The modules, in the order a newcomer reads them:
 * ``tools``: :class:`Plant` state and the five tools (:func:`plant_tools`, a :class:`fathom.agent.ToolRegistry`);
 * ``categories``: nine question categories and their expected tool calls (:data:`CATEGORIES`);
 * ``teacher``: :class:`FactoryTemplateTeacher`, an offline template teacher for ``fathom.synth``;
-* ``cli``: ``fathom factory simulate | docs | categories``.
+* ``cli``: ``fathom factory simulate | docs | categories``;
+* ``_stages``: the recipe stages ``factory_docs`` and ``factory_report`` (``recipes/factory-tools.yaml``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from typing import Any
 
 from fathom._plugins import DomainPlugin
 
-plugin = DomainPlugin(name="factory", cli="fathom.domains.factory.cli:factory")
+plugin = DomainPlugin(name="factory", cli="fathom.domains.factory.cli:factory",
+                      stages={"factory_docs": "fathom.domains.factory._stages:factory_docs_stage",
+                              "factory_report": "fathom.domains.factory._stages:factory_report_stage"})
 
 # module -> the public names it exports here (each module's own ``__all__`` may have more)
 _MODULES: dict[str, tuple[str, ...]] = {
