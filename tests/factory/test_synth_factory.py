@@ -67,6 +67,6 @@ def test_a_test_document_pattern_matching_nothing_is_refused_before_work(run: Pa
               "tools": {"ref": "fathom.domains.factory.tools:tool_schemas"},
               "teacher": {"ref": "fathom.domains.factory.teacher:FactoryTemplateTeacher"},
               "tokenizer": "smollm2-135m", "test_documents": ["toaster-9_*"]}
-    with pytest.raises(ConfigError, match="toaster-9_.*matches no document"):
+    with pytest.raises(ConfigError, match=r"toaster-9_.*matches no document"):
         run_synth(config, tmp_path / "out")
     assert not (tmp_path / "out" / "summary.json").exists()

@@ -45,8 +45,8 @@ from fathom.models._tiny import make_tiny_model
 
 __all__ = [
     "BUNDLED",
-    "GGUF_TYPES",
     "CHAT_TEMPLATES",
+    "GGUF_TYPES",
     "SMOLLM2_TOOL_CARD_TEMPLATE",
     "SMOLLM2_TOOL_TEMPLATE",
     "AdapterSpec",
@@ -75,8 +75,8 @@ __all__ = [
     "model_folder",
     "no_progress_bars",
     "prepare_messages",
-    "set_chat_template",
     "pull_model",
     "resolve_model",
+    "set_chat_template",
     "template_handles_tools",
 ]

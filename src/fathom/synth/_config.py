@@ -141,7 +141,8 @@ def load_config(source: str | os.PathLike[str] | Mapping[str, Any], *, base: Pat
                                              raw.get("test_documents"))
     if raw.get("test_documents") is not None:
         patterns = raw["test_documents"]
-        if not isinstance(patterns, (list, tuple)) or not patterns or not all(isinstance(p, str) and p for p in patterns):
+        if not isinstance(patterns, (list, tuple)) or not patterns \
+                or not all(isinstance(p, str) and p for p in patterns):
             problems.append(Problem("test_documents", f"expected a non-empty list of glob patterns over source ids "
                                                       f"(e.g. [\"oven-1_*\"]), got {patterns!r}"[:200]))
         else:
@@ -267,7 +268,8 @@ def _holdout(value: Any, splits: dict[str, float] | None, problems: list[Problem
              test_documents: Any = None) -> tuple[str, ...] | float | None:
     test_share = (splits or {"test": 0.1}).get("test", 0.0)
     if not test_share and not test_documents:
-        problems.append(Problem("holdout_families", "a family holdout needs a test split; give splits.test a share or test_documents"))
+        problems.append(Problem("holdout_families", "a family holdout needs a test split; give splits.test a share "
+                                                    "or test_documents"))
     if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
         return tuple(v.strip() for v in value)
     if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < 1:

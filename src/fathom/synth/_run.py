@@ -89,8 +89,9 @@ def prepare(config: SynthConfig, *, teacher: Teacher | None = None, embedder: Em
     sources = sorted(d.source for d in documents)
     for pattern in config.test_documents if documents else ():
         if not any(fnmatch.fnmatchcase(source, pattern) for source in sources):
+            more = " ..." if len(sources) > 12 else ""
             problems.append(Problem("test_documents", f"{pattern!r} matches no document; the documents are: "
-                                                      f"{', '.join(sources[:12])}{' ...' if len(sources) > 12 else ''}"))
+                                                      f"{', '.join(sources[:12])}{more}"))
     count = token_counter or _collect(problems, lambda: load_token_counter(config.tokenizer), key="tokenizer")
     if teacher is None and "ref" not in config.teacher:
         spec = config.teacher

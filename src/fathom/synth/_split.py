@@ -70,7 +70,8 @@ def split_candidates(candidates: Sequence[Candidate], ratios: dict[str, float], 
     ``test_documents`` are glob patterns over source ids (``"oven-1_*"``): the documents they match are the
     test split, whole, and the others are split between train and val in the ratio of their shares.
     """
-    rows = [{"messages": [], "meta": {"id": i, "source": c.chunk.source}} for i, c in enumerate(candidates)]
+    rows: list[dict[str, Any]] = [{"messages": [], "meta": {"id": i, "source": c.chunk.source}}
+                                  for i, c in enumerate(candidates)]
     side: dict[int, str] = {}
     if test_documents:
         chosen = [r for r in rows if any(fnmatch.fnmatchcase(r["meta"]["source"], p) for p in test_documents)]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -216,7 +217,7 @@ def factory_report_stage(ctx: StageContext, evals: list[str], names: list[str], 
     categories = {i: str((e.get("meta") or {}).get("category", "unknown")) for i, e in examples.items()}
     results = {name: _rows(folder) for name, folder in zip(names, evals, strict=True)}
     models = {name: model_scores(rows, categories, ctx.seed) for name, rows in results.items()}
-    specs = differences if differences is not None else [f"{b}-{a}" for a, b in zip(names, names[1:], strict=False)]
+    specs = differences if differences is not None else [f"{b}-{a}" for a, b in itertools.pairwise(names)]
     diffs = {}
     for spec in specs:
         b, _, a = spec.partition("-")
