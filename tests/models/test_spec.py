@@ -27,12 +27,13 @@ from fathom.models import (
 
 def test_public_api_is_pinned() -> None:
     assert sorted(fathom.models.__all__) == [
-        "AdapterSpec", "BUNDLED", "BundledSpec", "CHAT_TEMPLATES", "GGUFExport", "GGUFSpec", "GGUF_TYPES", "HubSpec", "LocalSpec",
-        "ModelSpec", "RemoteSpec", "SMOLLM2_TOOL_CARD_TEMPLATE", "SMOLLM2_TOOL_TEMPLATE", "adapter_gguf_for", "bundled_dir", "bundled_gguf",
-        "default_device", "ensure_tool_template", "export_gguf", "export_gguf_adapter", "gguf_chat_template",
-        "gguf_for", "is_cached", "is_remote", "list_models", "load_model", "load_tokenizer", "make_tiny_model",
-        "model_folder", "no_progress_bars", "prepare_messages", "pull_model", "resolve_model", "set_chat_template",
-        "template_handles_tools"]
+        "AdapterSpec", "BUNDLED", "BundledSpec", "CHAT_TEMPLATES", "GGUFExport", "GGUFSpec", "GGUF_TYPES",
+        "HubSpec", "LocalSpec", "ModelSpec", "RemoteSpec", "SMOLLM2_TOOL_CARD_TEMPLATE",
+        "SMOLLM2_TOOL_TEMPLATE", "adapter_gguf_for", "bundled_dir", "bundled_gguf", "default_device",
+        "ensure_tool_template", "export_gguf", "export_gguf_adapter", "gguf_chat_template", "gguf_for",
+        "is_cached", "is_remote", "list_models", "load_model", "load_tokenizer", "make_tiny_model",
+        "model_folder", "no_progress_bars", "prepare_messages", "pull_model", "resolve_model",
+        "set_chat_template", "template_handles_tools"]
 
 
 def _folders(tmp_path: Path) -> tuple[str, str]:

@@ -27,12 +27,13 @@ def _render(tiny_model_dir: Path, template: str) -> tuple[str, int]:
     return text, len(tokenizer(text)["input_ids"])
 
 
-def test_the_card_lists_each_tool_on_one_line_and_renders_calls_as_the_json_template_does(tiny_model_dir: Path) -> None:
+def test_the_card_lists_each_tool_on_one_line_and_renders_calls_like_the_json_template(tiny_model_dir: Path) -> None:
     card, card_tokens = _render(tiny_model_dir, "tool-card")
     full, full_tokens = _render(tiny_model_dir, "tool-json")
     assert "- create_work_order(device, priority: low|high, summary?): Raise a work order." in card
     assert "Returns" not in card and '"properties"' not in card
-    call = '<tool_call>[{"name": "create_work_order", "arguments": {"device": "oven-1", "priority": "high"}}]</tool_call>'
+    call = ('<tool_call>[{"name": "create_work_order", "arguments": {"device": "oven-1", "priority": "high"}}]'
+            '</tool_call>')
     assert call in card and call in full
     assert card.split("<|im_start|>user")[1] == full.split("<|im_start|>user")[1]  # the turns are the same
     assert card_tokens < full_tokens
