@@ -1,4 +1,4 @@
-"""Domain plug-ins: how a domain package adds CLI verbs, graders and recipe stages.
+"""Domain plug-ins: how a domain package adds CLI verbs, graders, recipe stages and rule-based models.
 
 A domain exposes a :class:`DomainPlugin` through the ``fathom.domains`` entry-point group::
 
@@ -36,6 +36,9 @@ class DomainPlugin:
     """Grader name -> factory taking keyword parameters and returning a grader."""
     stages: dict[str, str] = field(default_factory=dict)
     """Recipe stage name -> stage function."""
+    backends: dict[str, str] = field(default_factory=dict)
+    """Rule-based model name -> factory taking keyword options and returning a backend; the model spec
+    ``rule:NAME`` names it (a distillation teacher, a baseline for ``fathom eval``)."""
 
 
 def load_ref(ref: str) -> Any:

@@ -15,11 +15,11 @@ from fathom.errors import ConfigError
 def test_public_api_is_pinned() -> None:
     assert sorted(fathom.backends.__all__) == [
         "BACKENDS", "Backend", "ChatRequest", "Completion", "GenerateSummary", "LlamaCppBackend", "OpenAIHTTPBackend",
-        "PARITY_PROMPTS", "ParityReport", "ParsedToolCalls", "Sampling", "TransformersBackend", "VLLMBackend",
-        "check_parity",
-        "check_prompt_file", "completion_from_text",
+        "PARITY_PROMPTS", "ParityReport", "ParsedToolCalls", "RULE_PREFIX", "Sampling", "TransformersBackend",
+        "VLLMBackend", "check_parity", "check_prompt_file", "completion_from_text",
         "completion_record", "example_id", "generate_file", "load_backend", "parse_tool_calls",
-        "parse_tool_calls_detailed", "prompt_messages"]
+        "parse_tool_calls_detailed", "progress_bar", "prompt_messages", "register_rule_backend",
+        "rule_backend_names"]
     for name in fathom.backends.__all__:
         assert getattr(fathom.backends, name) is not None
 

@@ -19,14 +19,16 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jin
 
 def test_public_api_is_pinned() -> None:
     assert sorted(fathom.train.__all__) == [
-        "ALGORITHMS", "CPTArgs", "CPTResult", "Corpus", "DPOArgs", "DPOResult", "DPO_LOSS_TYPES", "DTYPES",
-        "DemoResult", "GRPO_LOSS_TYPES", "IGNORE_INDEX", "LoopArgs", "ONLINE_DPO_LOSS_TYPES", "PairStats",
-        "PairSummary", "REWARD_CHECKS", "RFTArgs", "RFTResult", "SCHEDULERS", "SFTArgs", "SFTResult", "TokenStats",
-        "TrainArgs", "activation_memory", "complete_checkpoints", "field_help", "masked_lm_loss", "merge_adapter",
-        "mine_pairs", "mine_pairs_file", "pack_documents", "parse_mix", "perplexity", "plot_losses",
-        "plot_preferences", "plot_rewards", "read_corpus", "read_metrics", "read_pairs", "read_prompts",
-        "read_training_examples", "run_demo", "sea_state_examples", "sea_state_word", "tokenize_example",
-        "tokenize_examples", "tokenize_pair", "tokenize_pairs", "train_cpt", "train_dpo", "train_rft", "train_sft"]
+        "ALGORITHMS", "CPTArgs", "CPTResult", "Corpus", "DISTILL_METHODS", "DISTILL_REASONS", "DPOArgs",
+        "DPOResult", "DPO_LOSS_TYPES", "DTYPES", "DemoResult", "DistillResult", "GRPO_LOSS_TYPES", "IGNORE_INDEX",
+        "LoopArgs", "ONLINE_DPO_LOSS_TYPES", "PairStats", "PairSummary", "REWARD_CHECKS", "RFTArgs", "RFTResult",
+        "SCHEDULERS", "SFTArgs", "SFTResult", "TeacherSummary", "TokenStats", "TrainArgs", "activation_memory",
+        "check_shared_vocabulary", "complete_checkpoints", "distill", "field_help", "grade_teacher_answers",
+        "kl_to_teacher", "masked_lm_loss", "merge_adapter", "mine_pairs", "mine_pairs_file", "pack_documents",
+        "parse_mix", "perplexity", "plot_losses", "plot_preferences", "plot_rewards", "read_corpus",
+        "read_metrics", "read_pairs", "read_prompts", "read_training_examples", "run_demo", "sea_state_examples",
+        "sea_state_word", "teach", "tokenize_example", "tokenize_examples", "tokenize_pair", "tokenize_pairs",
+        "train_cpt", "train_dpo", "train_logits", "train_rft", "train_sft"]
 
 
 def _lora(tiny: Path, out: Path, data: Path, eval_data: Path | None = None, **kw: Any) -> Any:

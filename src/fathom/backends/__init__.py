@@ -6,9 +6,11 @@ Covers: the contract (:class:`Backend`, :class:`ChatRequest`, :class:`Sampling`,
 (:class:`VLLMBackend`, a ``vllm serve`` process with multi-LoRA), any
 OpenAI-compatible HTTP endpoint (:class:`OpenAIHTTPBackend`), building one from a model spec
 (:func:`load_backend`, whose ``parallel=`` is the one parallelism policy: batch size for a local model,
-concurrency for an endpoint), parsing ``<tool_call>`` output into OpenAI tool calls, and generating a
-JSONL file of completions (:func:`generate_file`, the library side of ``fathom generate``), and checking
-a GGUF export against its PyTorch model (:func:`check_parity`).
+concurrency for an endpoint; ``rule:NAME`` builds a rule-based model a domain registers with
+:func:`register_rule_backend`, listed by :func:`rule_backend_names`), parsing ``<tool_call>`` output into
+OpenAI tool calls, generating a JSONL file of completions (:func:`generate_file`, the library side of
+``fathom generate``), checking a GGUF export against its PyTorch model (:func:`check_parity`), and the
+progress bar long generation runs share (:func:`progress_bar`).
 Not covered: serving (``fathom.serve``), grading (``fathom.graders``).
 
 The backend classes import their heavy dependencies (torch, transformers, xllamacpp) only when built.
@@ -26,8 +28,9 @@ from fathom.backends._files import (
     generate_file,
     prompt_messages,
 )
-from fathom.backends._load import BACKENDS, load_backend
+from fathom.backends._load import BACKENDS, RULE_PREFIX, load_backend, register_rule_backend, rule_backend_names
 from fathom.backends._parity import PARITY_PROMPTS, ParityReport, check_parity
+from fathom.backends._progress import progress_bar
 from fathom.backends._protocol import Backend, ChatRequest, Completion, Sampling
 from fathom.backends._toolcalls import (
     ParsedToolCalls,
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BACKENDS",
     "PARITY_PROMPTS",
+    "RULE_PREFIX",
     "Backend",
     "ChatRequest",
     "Completion",
@@ -65,7 +69,10 @@ __all__ = [
     "load_backend",
     "parse_tool_calls",
     "parse_tool_calls_detailed",
+    "progress_bar",
     "prompt_messages",
+    "register_rule_backend",
+    "rule_backend_names",
 ]
 
 _LAZY = {"OpenAIHTTPBackend": "fathom.backends._http", "LlamaCppBackend": "fathom.backends._llamacpp",

@@ -2,6 +2,8 @@
 
 * ``http(s)://host:port/v1`` (model name after ``#`` or ``model=``): :class:`OpenAIHTTPBackend`.
 * a ``.gguf`` file: :class:`LlamaCppBackend` (llama.cpp in-process).
+* ``rule:NAME``: a rule-based model a domain plug-in registers (``DomainPlugin.backends``), e.g.
+  ``rule:shipping-writer``; ``options`` go to its factory. :func:`register_rule_backend` adds one at run time.
 * anything else (bundled name, hub id, folder, adapter): :class:`TransformersBackend`, or
   :class:`LlamaCppBackend` with ``backend="llamacpp"`` (the model is converted to GGUF once), or
   :class:`VLLMBackend` with ``backend="vllm"`` (a ``vllm serve`` process on a GPU).
@@ -18,8 +20,10 @@ Not covered: picking an engine automatically from the hardware.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from fathom._registry import Registry
 from fathom.backends._protocol import Backend
 from fathom.errors import ConfigError, Problem, did_you_mean
 from fathom.models import is_remote
@@ -30,7 +34,42 @@ if TYPE_CHECKING:
     from fathom.backends._transformers import TransformersBackend
     from fathom.backends._vllm import VLLMBackend
 
-__all__ = ["BACKENDS", "load_backend"]
+__all__ = ["BACKENDS", "RULE_PREFIX", "load_backend", "register_rule_backend", "rule_backend_names"]
+
+RULE_PREFIX = "rule:"
+"""Model specs starting with this name a registered rule-based backend."""
+
+_RULES: Registry[Callable[..., Backend]] = Registry("rule-based model", {}, lambda plugin: plugin.backends,
+                                                    error=ConfigError)
+
+
+def register_rule_backend(name: str) -> Callable[[Callable[..., Backend]], Callable[..., Backend]]:
+    """Decorator registering a rule-based backend factory as ``rule:NAME`` (for user code and tests)."""
+    return _RULES.register(name)
+
+
+def rule_backend_names() -> list[str]:
+    """The names ``rule:NAME`` accepts."""
+    return _RULES.names()
+
+
+def _rule_backend(spec: str, options: dict[str, Any]) -> Backend:
+    name = spec[len(RULE_PREFIX):]
+    known = _RULES.names()
+    if name not in known:
+        hint = did_you_mean(name, known)
+        raise ConfigError([Problem("model", f"no rule-based model {name!r}. {hint + ' ' if hint else ''}"
+                                            f"Registered: {', '.join(RULE_PREFIX + n for n in known) or 'none'}.")],
+                          title="invalid model spec")
+    factory = _RULES.load(name)
+    try:
+        engine = factory(**options)
+    except TypeError as exc:
+        raise ConfigError([Problem("options", f"{spec}: {exc}")], title="invalid backend options") from exc
+    if not isinstance(engine, Backend):
+        raise ConfigError([Problem("model", f"{spec}'s factory returned a {type(engine).__name__}, not a backend "
+                                            f"(an object with generate(requests))")], title="invalid model spec")
+    return engine
 
 BACKENDS = ("transformers", "openai", "llamacpp", "vllm")
 """Engines :func:`load_backend` can build."""
@@ -69,8 +108,8 @@ def load_backend(spec: str, *, backend: str | None = None, parallel: int | None 
     """Build the backend a model spec names.
 
     Args:
-        spec: a model spec: ``"smollm2-135m"``, a hub id, a local folder or adapter, or
-            ``"http://host:port/v1#model"``.
+        spec: a model spec: ``"smollm2-135m"``, a hub id, a local folder or adapter,
+            ``"http://host:port/v1#model"``, or ``"rule:NAME"`` (a registered rule-based model).
         backend: ``"transformers"``, ``"llamacpp"``, ``"vllm"`` or ``"openai"`` (default: ``"openai"`` for URLs,
             ``"llamacpp"`` for ``.gguf`` files, else ``"transformers"``).
         parallel: requests in flight at once: the batch size of a local model, the concurrent
@@ -91,6 +130,11 @@ def load_backend(spec: str, *, backend: str | None = None, parallel: int | None 
     fathom.errors.ConfigError: invalid backend (1):
       - backend: unknown backend 'vlm'. Did you mean 'vllm'? Available: transformers, openai, llamacpp, vllm.
     """
+    if spec.startswith(RULE_PREFIX):
+        if backend not in (None, "rule"):
+            raise ConfigError([Problem("backend", f"{spec!r} is a rule-based model; drop backend={backend!r}")],
+                              title="invalid backend")
+        return _rule_backend(spec, {k: v for k, v in options.items() if k != "progress"})
     remote = is_remote(spec)
     name = backend or ("openai" if remote else "llamacpp" if spec.lower().endswith(".gguf") else "transformers")
     if name not in BACKENDS:

@@ -26,6 +26,7 @@ _CORE: dict[str, str] = {
     "models": "fathom.cli.models:models",
     "data": "fathom.cli.data:data",
     "train": "fathom.cli.train:train",
+    "distill": "fathom.cli.distill:distill",
     "generate": "fathom.cli.generate:generate",
     "serve": "fathom.cli.serve:serve",
     "gateway": "fathom.cli.gateway:gateway",

@@ -17,9 +17,12 @@ tokenizes answers, from a base model or an SFT adapter; ``online=True``: TRL's e
 :func:`mine_pairs` / :func:`mine_pairs_file` (best vs worst of n graded samples, ``fathom data pairs``);
 continued pre-training: :class:`CPTArgs`, :func:`train_cpt` (raw text packed into blocks, general text mixed
 in by ratio, held-out perplexity before and after), :class:`CPTResult`, :func:`read_corpus`,
-:func:`pack_documents`, :func:`perplexity`.
+:func:`pack_documents`, :func:`perplexity`; distillation: :func:`distill` (``fathom distill``: a teacher
+answers, the grader keeps what passes, the student learns it by SFT or, sharing the teacher's vocabulary, by
+on-policy logit distillation with :func:`train_logits`), :func:`teach`, :func:`grade_teacher_answers`,
+:class:`TeacherSummary`, :class:`DistillResult`, :func:`kl_to_teacher`, :func:`check_shared_vocabulary`.
 
-Not covered (yet): PPO (TRL 1.16 has none; RFT's GRPO/RLOO replace it) and distillation; generation
+Not covered (yet): PPO (TRL 1.16 has none; RFT's GRPO/RLOO replace it); generation
 (``fathom.backends``).
 
 Example::
@@ -38,6 +41,10 @@ from fathom.train._cpt_args import CPTArgs, parse_mix
 from fathom.train._cpt_data import Corpus, pack_documents, read_corpus
 from fathom.train._data import IGNORE_INDEX, TokenStats, read_training_examples, tokenize_example, tokenize_examples
 from fathom.train._demo import DemoResult, run_demo, sea_state_examples, sea_state_word
+from fathom.train._distill import METHODS as DISTILL_METHODS
+from fathom.train._distill import REASONS as DISTILL_REASONS
+from fathom.train._distill import DistillResult, TeacherSummary, distill, grade_teacher_answers, teach
+from fathom.train._distill_logits import check_shared_vocabulary, kl_to_teacher, train_logits
 from fathom.train._dpo import train_dpo
 from fathom.train._dpo_args import DPO_LOSS_TYPES, ONLINE_DPO_LOSS_TYPES, DPOArgs
 from fathom.train._dpo_data import PairStats, read_pairs, tokenize_pair, tokenize_pairs
@@ -55,6 +62,8 @@ from fathom.train._sft import train_sft
 
 __all__ = [
     "ALGORITHMS",
+    "DISTILL_METHODS",
+    "DISTILL_REASONS",
     "DPO_LOSS_TYPES",
     "DTYPES",
     "GRPO_LOSS_TYPES",
@@ -68,6 +77,7 @@ __all__ = [
     "DPOArgs",
     "DPOResult",
     "DemoResult",
+    "DistillResult",
     "LoopArgs",
     "PairStats",
     "PairSummary",
@@ -75,11 +85,16 @@ __all__ = [
     "RFTResult",
     "SFTArgs",
     "SFTResult",
+    "TeacherSummary",
     "TokenStats",
     "TrainArgs",
     "activation_memory",
+    "check_shared_vocabulary",
     "complete_checkpoints",
+    "distill",
     "field_help",
+    "grade_teacher_answers",
+    "kl_to_teacher",
     "masked_lm_loss",
     "merge_adapter",
     "mine_pairs",
@@ -98,12 +113,14 @@ __all__ = [
     "run_demo",
     "sea_state_examples",
     "sea_state_word",
+    "teach",
     "tokenize_example",
     "tokenize_examples",
     "tokenize_pair",
     "tokenize_pairs",
     "train_cpt",
     "train_dpo",
+    "train_logits",
     "train_rft",
     "train_sft",
 ]

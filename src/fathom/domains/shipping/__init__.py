@@ -22,7 +22,8 @@ The public API, in the order data flows:
 * reading text back: :func:`parse_area_text`, :func:`parse_bulletin`, :class:`AreaForecast`;
 * scoring: :func:`score_bulletin`, :func:`shipping_grader` (registered as the ``shipping`` grader);
 * language models: :func:`area_prompt`, :func:`forecast_bulletin`; recipe stages ``shipping_data`` and
-  ``shipping_report``.
+  ``shipping_report``; the rule-based model ``rule:shipping-writer`` (the writer reading only the prompt, a
+  distillation teacher and a baseline).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ plugin = DomainPlugin(
     graders={"shipping": "fathom.domains.shipping.score:shipping_grader"},
     stages={"shipping_data": "fathom.domains.shipping.lm:build_dataset_stage",
             "shipping_report": "fathom.domains.shipping.lm:shipping_report_stage"},
+    backends={"shipping-writer": "fathom.domains.shipping.lm:ShippingWriterBackend"},
 )
 
 # sub-package -> the public names it exports here (each sub-package's own ``__all__`` has more)

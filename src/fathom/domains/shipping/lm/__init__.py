@@ -12,8 +12,9 @@ from fathom.domains.shipping.lm._forecast import forecast_bulletin
 from fathom.domains.shipping.lm._prompt import area_messages, area_prompt
 from fathom.domains.shipping.lm._report import shipping_report_stage
 from fathom.domains.shipping.lm._stage import build_dataset_stage, examples_from_stats
+from fathom.domains.shipping.lm._writer_backend import ShippingWriterBackend
 
 __all__ = [
-    "area_messages", "area_prompt", "build_dataset_stage", "examples_from_stats",
+    "ShippingWriterBackend", "area_messages", "area_prompt", "build_dataset_stage", "examples_from_stats",
     "forecast_bulletin", "shipping_report_stage"
 ]
