@@ -106,6 +106,21 @@ def test_cpt_lowers_held_out_domain_perplexity(tiny_model_dir: Path, tmp_path: P
     assert type(model).__name__ == "PeftModelForCausalLM"
 
 
+def test_general_eval_scores_the_same_held_out_blocks_as_a_mix_without_training_on_them(
+        tiny_model_dir: Path, tmp_path: Path) -> None:
+    docs, general = _corpus(tmp_path / "docs"), _general(tmp_path / "general.jsonl")
+    common = dict(model=str(tiny_model_dir), data=docs, max_seq_len=64, max_steps=2, eval_steps=2, batch_size=4,
+                  progress=False)
+    mixed = train_cpt(CPTArgs(**common, out=tmp_path / "mixed", mix=[f"{general}:0.2"],  # type: ignore[arg-type]
+                              general_eval=[str(general)]))
+    unmixed = train_cpt(CPTArgs(**common, out=tmp_path / "unmixed", general_eval=[str(general)]))  # type: ignore[arg-type]
+    key = str(general.resolve())
+    assert mixed.perplexity["general"]["before"] == pytest.approx(unmixed.perplexity["general"]["before"])
+    assert unmixed.blocks[key]["train"] == 0 and unmixed.blocks[key]["heldout"] == mixed.blocks[key]["heldout"] > 0
+    assert mixed.blocks[key]["train"] > 0
+    assert unmixed.perplexity["general"]["after"] is not None
+
+
 def test_perplexity_of_a_model_that_knows_the_next_token_is_near_1() -> None:
     import torch
 

@@ -285,17 +285,20 @@ def dpo(quiet: bool, grader: str | None, target_modules: str | None, **options: 
 @_cpt("data", click.Path(path_type=Path), required=True)
 @_cpt("out", click.Path(path_type=Path), required=True)
 @click.option("--mix", "mix", multiple=True, metavar="PATH:RATIO", help=_CPT_HELP["mix"])
+@click.option("--general-eval", "general_eval", multiple=True, metavar="PATH", help=_CPT_HELP["general_eval"])
 @_cpt("heldout_fraction", float)
 @_cpt("eval_limit", int)
 @_shared(_cpt, _CPT_HELP)
-def cpt(quiet: bool, mix: tuple[str, ...], target_modules: str | None, **options: Any) -> None:
+def cpt(quiet: bool, mix: tuple[str, ...], general_eval: tuple[str, ...], target_modules: str | None,
+        **options: Any) -> None:
     """Continued pre-training of MODEL on raw domain text (next-token loss on every token), LoRA or --full.
 
     --data is a folder of .txt/.md files, one such file, or JSONL with a "text" field. Documents are joined
     with the end-of-sequence token and cut into blocks of --max-seq-len tokens; the end of each corpus is held
     out. --mix PATH:RATIO (repeatable) draws RATIO of the training blocks from general text against
-    forgetting. Held-out perplexity, domain and general, is measured before and after and kept in
-    result.json. A killed run continues with the same command plus --resume. Example:
+    forgetting; --general-eval PATH scores general text without training on it (the same held-out blocks a
+    mix of it would hold out). Held-out perplexity, domain and general, is measured before and after and kept
+    in result.json. A killed run continues with the same command plus --resume. Example:
 
     \b
         fathom train cpt --model smollm2-135m --data docs/ --mix general.jsonl:0.2 \\
@@ -305,7 +308,8 @@ def cpt(quiet: bool, mix: tuple[str, ...], target_modules: str | None, **options
 
     from fathom.train import train_cpt
 
-    args = CPTArgs(**options, mix=list(mix), target_modules=target_modules.split(",") if target_modules else None,
+    args = CPTArgs(**options, mix=list(mix), general_eval=list(general_eval),
+                   target_modules=target_modules.split(",") if target_modules else None,
                    progress=not quiet)
     result = train_cpt(args)
     console = Console()

@@ -125,7 +125,8 @@ def _check_config_class(where: str, fn: Any, params: dict[str, Any]) -> list[Pro
     except ConfigError as exc:
         found = [(p.where.lstrip("-").replace("-", "_"), p.message) for p in exc.problems]
         # a ${...} value is only known when the stage runs; its placeholder says nothing about it
-        return [Problem(f"{where}.{key}", message) for key, message in found if key not in referenced]
+        return [Problem(f"{where}.{key}", message) for key, message in found
+                if key.split(" ")[0] not in referenced]  # "mix ${ref}": a problem of a referenced entry
     except TypeError:
         if not referenced:
             raise
@@ -189,10 +190,18 @@ def _check_grader(where: str, spec: Any) -> list[Problem]:
 
 
 def _check_model(where: str, spec: str) -> list[Problem]:
-    """The spec names a model we can load (bundled, folder, hub id, URL); nothing is loaded."""
+    """The spec names a model we can load (bundled, folder, hub id, URL, a registered ``rule:NAME``); nothing is
+    loaded."""
+    from fathom.backends import RULE_PREFIX, rule_backend_names
     from fathom.errors import ModelError
     from fathom.models import resolve_model
 
+    if isinstance(spec, str) and spec.startswith(RULE_PREFIX):
+        name, names = spec[len(RULE_PREFIX):], rule_backend_names()
+        if name in names:
+            return []
+        return [Problem(where, f"unknown rule-based model {spec!r}. {did_you_mean(name, names)} "
+                               f"Registered: {', '.join(RULE_PREFIX + n for n in names) or 'none'}.")]
     try:
         resolve_model(spec)
     except ModelError as exc:

@@ -1,5 +1,5 @@
-"""The generic recipe stages: ``sft``, ``grader_check``, ``rft``, ``pairs``, ``dpo``, ``cpt``, ``eval``, ``compare``
-and ``forgetting``.
+"""The generic recipe stages: ``sft``, ``grader_check``, ``rft``, ``pairs``, ``dpo``, ``cpt``, ``distill``, ``eval``,
+``compare`` and ``forgetting``.
 
 Each is a thin, readable wrapper: turn recipe parameters into library arguments, call the library,
 return the paths and figures later stages need.
@@ -7,13 +7,14 @@ return the paths and figures later stages need.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fathom.recipes._recipe import InputPath
 from fathom.recipes._stages import StageContext
 
-__all__ = ["compare_stage", "cpt_stage", "dpo_stage", "eval_stage", "forgetting_stage", "grader_check_stage",
-           "pairs_stage", "rft_stage", "sft_stage"]
+__all__ = ["compare_stage", "cpt_stage", "distill_stage", "dpo_stage", "eval_stage", "forgetting_stage",
+           "grader_check_stage", "pairs_stage", "rft_stage", "sft_stage"]
 
 
 def sft_stage(ctx: StageContext, **params: Any) -> dict[str, Any]:
@@ -268,3 +269,37 @@ def _forgetting_args(known: dict[str, Any]) -> list[Any]:
 forgetting_stage.outputs = ("forgetting", "report", "figure", "scores",  # type: ignore[attr-defined]
                             "differences", "verdicts")
 forgetting_stage.check_args = _forgetting_args  # type: ignore[attr-defined]
+
+
+def distill_stage(ctx: StageContext, teacher: str, student: str, data: InputPath, grader: str | dict[str, Any],
+                  threshold: float = 1.0, method: str = "sft", max_tokens: int = 256,
+                  eval_data: InputPath | None = None, parallel: int | None = None,
+                  teacher_options: dict[str, Any] | None = None, student_options: dict[str, Any] | None = None,
+                  kl_examples: int = 32, keep_cut_off: bool = False) -> dict[str, Any]:
+    """Distillation (:func:`fathom.train.distill`, ``fathom distill``): ``teacher`` answers the prompts of
+    ``data``, ``grader`` keeps those at or above ``threshold`` (the rest go to ``rejected.jsonl`` with their
+    reason), ``student`` learns the kept answers (``method`` ``sft`` or ``logits``).
+
+    An interrupted run resumes: cached teacher answers, the student's checkpoints.
+    """
+    from fathom.train import distill
+
+    result = distill(teacher=teacher, student=student, data=data, grader=grader, out=ctx.out_dir / "run",
+                     threshold=threshold, method=method, max_tokens=max_tokens, eval_data=eval_data,
+                     parallel=parallel, teacher_options=teacher_options,
+                     student_options={"seed": ctx.seed, **(student_options or {})}, kl_examples=kl_examples,
+                     keep_cut_off=keep_cut_off, resume=ctx.resume,
+                     progress=not ctx.quiet)
+    if not ctx.quiet:
+        from rich.console import Console
+
+        Console(stderr=True).print(result.render(), markup=False, highlight=False)
+    summary = result.teacher
+    return {"model": result.student, "kept": summary.kept, "rejected": summary.rejected,
+            "reasons": summary.reasons, "teacher_mean_score": summary.mean_score,
+            "kept_file": summary.kept_file, "rejected_file": summary.rejected_file,
+            "kl_to_teacher": result.kl_to_teacher, "result": str(Path(result.out) / "result.json")}
+
+
+distill_stage.outputs = ("model", "kept", "rejected", "reasons", "teacher_mean_score",  # type: ignore[attr-defined]
+                         "kept_file", "rejected_file", "kl_to_teacher", "result")

@@ -40,6 +40,8 @@ _STAGES: Registry[Callable[..., dict[str, Any]]] = Registry("stage", {
     "pairs": "fathom.recipes._core_stages:pairs_stage",
     "dpo": "fathom.recipes._core_stages:dpo_stage",
     "cpt": "fathom.recipes._core_stages:cpt_stage",
+    "distill": "fathom.recipes._core_stages:distill_stage",
+    "general_text": "fathom.recipes._text_stage:general_text_stage",
     "synth": "fathom.recipes._synth_stage:synth_stage",
     "forgetting": "fathom.recipes._core_stages:forgetting_stage",
 }, lambda plugin: plugin.stages)

@@ -106,9 +106,13 @@ def train_cpt(args: CPTArgs, *, callbacks: Sequence[Any] = ()) -> CPTResult:
     spec = check_model(args)
     domain = read_corpus(args.data)
     general = [(path, ratio, read_corpus(path, flag="--mix")) for path, ratio in args.mix_ratios()]
+    mixed_paths = {Path(path).expanduser().resolve() for path, _, _ in general}
+    scored = [(str(Path(path).expanduser().resolve()), read_corpus(path, flag="--general-eval"))
+              for path in args.general_eval if Path(path).expanduser().resolve() not in mixed_paths]
 
     # 2. The run folder: new, resumed from its latest complete checkpoint, or already finished
-    run_config = {**args.to_dict(), "data_sha256": domain.sha256(), "mix_sha256": [c.sha256() for *_, c in general]}
+    run_config = {**args.to_dict(), "data_sha256": domain.sha256(), "mix_sha256": [c.sha256() for *_, c in general],
+                  **({"general_eval_sha256": [c.sha256() for _, c in scored]} if scored else {})}
     state, resume_from = start_run(out, run_config, resume=args.resume, args_name=CPT_ARGS_FILE)
     if state == "finished":
         return CPTResult.load(out)
@@ -121,7 +125,7 @@ def train_cpt(args: CPTArgs, *, callbacks: Sequence[Any] = ()) -> CPTResult:
         # 3. Model and tokenizer; then every corpus as blocks of max_seq_len tokens, the end of each held out
         device = args.device or default_device()
         model, tokenizer = load_for_training(args, spec, device)
-        blocks, train_blocks, held = _blocks(args, tokenizer, domain, general)
+        blocks, train_blocks, held = _blocks(args, tokenizer, domain, general, scored)
 
         # 4. Perplexity on held-out domain and general text before any step (kept for a resumed run)
         before = _perplexity_before(out, model, held, args.batch_size)
@@ -170,15 +174,21 @@ def train_cpt(args: CPTArgs, *, callbacks: Sequence[Any] = ()) -> CPTResult:
         tokens_per_s=round(throughput, 1) if throughput else None, train_seconds=round(train_seconds, 2),
         total_seconds=round(time.perf_counter() - started, 2), metrics=str(metrics_path), plot=str(plot),
         manifest=str(out / "manifest.json"))
-    inputs = {"train": args.data, **{f"mix{i}": path for i, (path, _, _) in enumerate(general)}}
+    inputs = {"train": args.data, **{f"mix{i}": path for i, (path, _, _) in enumerate(general)},
+              **{f"general_eval{i}": path for i, (path, _) in enumerate(scored)}}
     write_manifest(out, kind="cpt", config=run_config, inputs=_file_inputs(inputs), extra={"result": result.to_dict()})
     atomic_write_text(out / RESULT_FILE, json.dumps(result.to_dict(), indent=2) + "\n")
     return result
 
 
-def _blocks(args: CPTArgs, tokenizer: Any, domain: Corpus, general: list[tuple[str, float, Corpus]]
+def _blocks(args: CPTArgs, tokenizer: Any, domain: Corpus, general: list[tuple[str, float, Corpus]],
+            scored: list[tuple[str, Corpus]]
             ) -> tuple[dict[str, dict[str, int]], list[list[int]], dict[str, list[list[int]]]]:
-    """Block counts per source, the mixed training blocks, and the held-out blocks (``domain``, ``general``)."""
+    """Block counts per source, the mixed training blocks, and the held-out blocks (``domain``, ``general``).
+
+    ``scored`` general corpora (``--general-eval``) are split as a mix source would be, and only their held-out
+    blocks are used.
+    """
     limit = args.eval_limit
     domain_train, domain_held = split_blocks(tokenizer, domain, args.max_seq_len, args.heldout_fraction, args.seed,
                                              "--data")
@@ -189,10 +199,15 @@ def _blocks(args: CPTArgs, tokenizer: Any, domain: Corpus, general: list[tuple[s
         sources.append((path, ratio, train))
         general_held.extend(held[:limit])
         counts[path] = {"available": len(train), "heldout": len(held[:limit])}
+    for path, corpus in scored:
+        _, held = split_blocks(tokenizer, corpus, args.max_seq_len, args.heldout_fraction, args.seed,
+                               "--general-eval")
+        general_held.extend(held[:limit])
+        counts[path] = {"train": 0, "heldout": len(held[:limit])}
     mixed, drawn = mix_blocks(domain_train, sources, args.seed)
     for path, n in drawn.items():
         counts[path]["train"] = n
-    held_out = {"domain": domain_held[:limit], **({"general": general_held} if general else {})}
+    held_out = {"domain": domain_held[:limit], **({"general": general_held} if general_held else {})}
     return counts, mixed, held_out
 
 

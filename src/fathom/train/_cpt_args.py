@@ -84,6 +84,10 @@ class CPTArgs(LoopArgs):
     mix: list[str] = field(default_factory=list)
     """General text mixed into training against forgetting, as ``PATH:RATIO`` (repeatable): RATIO of the training
     blocks come from PATH (same forms as ``data``); the ratios sum below 1, the rest is domain text."""
+    general_eval: list[str] = field(default_factory=list)
+    """General text that is scored but not trained on (repeatable; same forms as ``data``): its held-out part is
+    split exactly as a ``mix`` source of the same path would be, so a mixed and an unmixed run are measured on
+    the very same general blocks. A path also in ``mix`` is scored once."""
     heldout_fraction: float = 0.1
     """Share of each corpus (the end of its shuffled token stream, so mostly whole documents) kept out of training
     for perplexity and the evaluation loss."""
@@ -100,6 +104,8 @@ class CPTArgs(LoopArgs):
     def __post_init__(self) -> None:
         if isinstance(self.mix, str):
             self.mix = [self.mix]
+        if isinstance(self.general_eval, str | os.PathLike):
+            self.general_eval = [str(self.general_eval)]
         super().__post_init__()
 
     def has_held_out(self) -> bool:
@@ -130,4 +136,5 @@ class CPTArgs(LoopArgs):
 
         out = super().to_dict()
         out["mix"] = [f"{Path(p).expanduser().resolve()}:{r}" for p, r in self.mix_ratios()]
+        out["general_eval"] = [str(Path(p).expanduser().resolve()) for p in self.general_eval]
         return out

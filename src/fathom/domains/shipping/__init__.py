@@ -21,9 +21,9 @@ The public API, in the order data flows:
 * writing: :func:`write_area`, :func:`write_bulletin`, :func:`write_synopsis`;
 * reading text back: :func:`parse_area_text`, :func:`parse_bulletin`, :class:`AreaForecast`;
 * scoring: :func:`score_bulletin`, :func:`shipping_grader` (registered as the ``shipping`` grader);
-* language models: :func:`area_prompt`, :func:`forecast_bulletin`; recipe stages ``shipping_data`` and
-  ``shipping_report``; the rule-based model ``rule:shipping-writer`` (the writer reading only the prompt, a
-  distillation teacher and a baseline).
+* language models: :func:`area_prompt`, :func:`forecast_bulletin`; recipe stages ``shipping_data``,
+  ``shipping_report`` and ``shipping_corpus`` (writer bulletins as unlabelled text for CPT); the rule-based
+  model ``rule:shipping-writer`` (the writer reading only the prompt, a distillation teacher and a baseline).
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ plugin = DomainPlugin(
     cli="fathom.domains.shipping.cli:shipping",
     graders={"shipping": "fathom.domains.shipping.score:shipping_grader"},
     stages={"shipping_data": "fathom.domains.shipping.lm:build_dataset_stage",
-            "shipping_report": "fathom.domains.shipping.lm:shipping_report_stage"},
+            "shipping_report": "fathom.domains.shipping.lm:shipping_report_stage",
+            "shipping_corpus": "fathom.domains.shipping.lm:bulletin_corpus_stage"},
     backends={"shipping-writer": "fathom.domains.shipping.lm:ShippingWriterBackend"},
 )
 

@@ -228,7 +228,8 @@ def _side_by_side(names: list[str], results: list[list[dict[str, Any]]], limit: 
 
 def shipping_report_stage(ctx: StageContext, evals: list[str], names: list[str] | None = None,
                           sft: str | None = None, data: dict[str, Any] | None = None,
-                          differences: list[str] | None = None, rft: str | None = None) -> dict[str, Any]:
+                          differences: list[str] | None = None, rft: str | None = None,
+                          forgetting: str | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write the recipe report from evaluation folders (the first is the baseline) and the training run folders.
 
     Args:
@@ -239,6 +240,10 @@ def shipping_report_stage(ctx: StageContext, evals: list[str], names: list[str] 
         differences: paired differences to estimate, each ``"A-B"`` (A minus B) naming two of ``names``,
             e.g. ``["rft-sft", "sft-base"]``; the interval is a seeded paired bootstrap.
         rft: the RFT stage folder (its ``model/reward.png``, else any PNG in it, is shown).
+        forgetting: the ``forgetting.json`` of a forgetting stage: each model's general-set score and its paired
+            difference from the base go to ``summary.json`` (``forgetting``) and the report, with its figure.
+        extra: other stages' figures to keep in ``summary.json`` (``extra``) and list in the report, e.g.
+            ``{cpt: "${cpt.perplexity}", distill_kept: "${distill.kept}"}``.
     """
     from fathom.evaluate import html_page, img_tag
 
@@ -256,6 +261,10 @@ def shipping_report_stage(ctx: StageContext, evals: list[str], names: list[str] 
                                                        - models[labels[0]]["tolerant"]), 1)
     if differences:
         summary["differences"] = _differences(differences, labels, results, ctx.seed)
+    if forgetting:
+        summary["forgetting"] = _forgetting(Path(forgetting))
+    if extra:
+        summary["extra"] = extra
     atomic_write_text(ctx.out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     png = _per_field_png(models)
     (ctx.out_dir / "per_field.png").write_bytes(png)
@@ -280,6 +289,10 @@ def shipping_report_stage(ctx: StageContext, evals: list[str], names: list[str] 
         parts.append("<h2>Training and validation loss</h2>" + img_tag(plot.read_bytes(), "loss curve"))
     if (plot := _plot(rft, "reward.png")) is not None:
         parts.append("<h2>RFT reward and validation</h2>" + img_tag(plot.read_bytes(), "reward curve"))
+    if forgetting:
+        parts.append(_forgetting_html(summary["forgetting"], Path(forgetting).with_name("forgetting.png")))
+    if extra:
+        parts.append("<h2>Other figures</h2><pre>" + html.escape(json.dumps(extra, indent=2)) + "</pre>")
     parts.append(_side_by_side(labels, results))
     timing_rows = "".join(f"<tr><td>{html.escape(k)}</td><td class=num>{v:.1f}</td></tr>"
                           for k, v in summary["timings_s"].items())
@@ -292,6 +305,34 @@ def shipping_report_stage(ctx: StageContext, evals: list[str], names: list[str] 
     return {"report": str(report), "summary": str(ctx.out_dir / "summary.json"),
             "png": str(ctx.out_dir / "per_field.png"),
             **{f"{label}_tolerant": m["tolerant"] for label, m in models.items()}}
+
+
+def _forgetting(path: Path) -> dict[str, Any]:
+    """The forgetting check's figures: score per model, paired difference from the base and verdict."""
+    if not path.is_file():
+        raise DomainError(f"forgetting: {path} does not exist; pass the forgetting stage's output, "
+                          f"e.g. forgetting: ${{forgetting.forgetting}}")
+    found = json.loads(path.read_text(encoding="utf-8"))
+    return {"base": found["base"], "n": found.get("set", {}).get("n"),
+            "scores": {name: m["score"] for name, m in found["models"].items()},
+            "differences": {k: {key: d[key] for key in ("mean", "low", "high")}
+                            for k, d in found["differences"].items()},
+            "verdicts": found["verdicts"]}
+
+
+def _forgetting_html(found: dict[str, Any], figure: Path) -> str:
+    from fathom.evaluate import img_tag
+
+    rows = "".join(f"<tr><td>{html.escape(name)}</td><td class=num>{score:.1%}</td>"
+                   + (f"<td class=num>{100 * d['mean']:+.1f} [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]</td>"
+                      f"<td>{html.escape(found['verdicts'][key])}</td>"
+                      if (d := found["differences"].get(key := f"{name}-{found['base']}")) else "<td></td><td></td>")
+                   + "</tr>" for name, score in found["scores"].items())
+    out = ("<h2>Forgetting check (general-ability set)</h2><table><tr><th>model</th><th>score</th>"
+           f"<th>vs {html.escape(found['base'])} (points, 95% CI)</th><th>verdict</th></tr>{rows}</table>")
+    if figure.is_file():
+        out += img_tag(figure.read_bytes(), "forgetting check")
+    return out
 
 
 shipping_report_stage.check_args = report_argument_problems  # type: ignore[attr-defined]
