@@ -33,7 +33,8 @@ from fathom.domains.shipping.stats import StatsOptions, compute_stats
 CONSUMERS = ("stats", "writer", "parse", "score", "lm", "reader", "areas")
 """The shipping sub-packages whose modules must hold no copy of a vocabulary fact."""
 
-SCALES = ("AREAS", "BEAUFORT_KNOTS", "KNOT_MS", "NAUTICAL_MILE_M", "POINTS", "POINT_ADJECTIVES", "POINT_NOUNS",
+SCALES = ("AREAS", "BEAUFORT_KNOTS", "KNOT_MS", "NAUTICAL_MILE_M", "POINTS", "POINT_ADJECTIVES", "POINT_DEGREES",
+          "POINT_NOUNS",
           "SEA_STATES", "SEA_STATE_UPPER_M", "VISIBILITY", "VISIBILITY_LOWER_M")
 FACTS: dict[str, Any] = {name: getattr(vocab, name) for name in SCALES}
 

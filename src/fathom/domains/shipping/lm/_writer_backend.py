@@ -59,7 +59,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from fathom.backends import ChatRequest, Completion
-from fathom.domains.shipping.vocab import BEAUFORT_KNOTS, POINTS, SEA_STATES, VISIBILITY, Force, SeaState
+from fathom.domains.shipping.vocab import BEAUFORT_KNOTS, POINT_DEGREES, POINTS, SEA_STATES, VISIBILITY, Force, SeaState
 from fathom.domains.shipping.writer import beaufort_dist, force_value, ranged_values, sea_dist, sea_value, write_area
 from fathom.errors import DataError, Problem
 
@@ -72,7 +72,6 @@ _VALID = ("an area prompt is 3 lines: the area name, then 'first: ' and 'second:
           "| dry or wet<pct> <type><pct>... | vis <class><pct>... or vis unknown', as area_prompt writes it "
           f"(use a dataset built by the shipping_data stage), e.g. {_EXAMPLE!r}")
 _WET_TYPES = ("rain", "showers", "drizzle", "snow", "thunder")
-_POINT_DEG = {p: 45.0 * i for i, p in enumerate(POINTS)}
 _SEA_NAME = "|".join(sorted(map(re.escape, SEA_STATES), key=len, reverse=True))
 _VIS_NAME = "|".join(sorted(map(re.escape, VISIBILITY), key=len, reverse=True))
 _DIR = re.compile(r"dir (?P<shares>none|(?:(?:N|NE|E|SE|S|SW|W|NW)\d+)(?: (?:N|NE|E|SE|S|SW|W|NW)\d+)*)"
@@ -194,8 +193,8 @@ def _knots(force: int) -> float:
 
 
 def _vector(shares: dict[str, float]) -> tuple[float, float]:
-    return (sum(v * math.cos(math.radians(_POINT_DEG[p])) for p, v in shares.items()),
-            sum(v * math.sin(math.radians(_POINT_DEG[p])) for p, v in shares.items()))
+    return (sum(v * math.cos(math.radians(POINT_DEGREES[p])) for p, v in shares.items()),
+            sum(v * math.sin(math.radians(POINT_DEGREES[p])) for p, v in shares.items()))
 
 
 def _mean_dir(shares: dict[str, float]) -> float | None:
