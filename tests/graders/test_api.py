@@ -16,7 +16,7 @@ EXPECTED_ALL = [
     "ComponentStats", "Criterion", "Grade", "Grader", "LLMJudge", "OpenAIGrader", "PairwiseResult", "Probe",
     "ProbeResult", "PythonSandbox", "RewardCheck", "SandboxResult", "StrictStats", "TrlReward", "as_trl_reward",
     "bleu", "build_grader", "check_reward", "check_tool_references", "chrf", "completion_message", "completion_text",
-    "content_tokens", "exact", "faithfulness", "forgetting", "grader_names",
+    "content_tokens", "exact", "faithfulness", "forgetting", "grader_names", "grading_problems",
     "json_schema", "krippendorff_alpha_interval", "llm_judge", "nova_lambda_handler", "openai_grader",
     "panel_agreement", "parse_judge_reply", "regex", "register_grader", "rouge_l", "run_reward_check", "sql_exec",
     "tool_call", "tool_reference_problems", "weighted", "write_nova_lambda",

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.recipes._edit import edited_recipe
 
 from fathom.cli import main
 from fathom.errors import ConfigError, FathomWarning
@@ -55,11 +56,7 @@ def _problems(path: Path, overrides: list[str] | None = None) -> list[str]:
 
 
 def _shipped_copy(tmp_path: Path, edit: Any) -> Path:
-    recipe = yaml.safe_load(SHIPPED.read_text())
-    edit(recipe["stages"])
-    path = tmp_path / "shipping.yaml"
-    path.write_text(yaml.safe_dump(recipe, sort_keys=False))
-    return path
+    return edited_recipe(SHIPPED, tmp_path, edit, "shipping.yaml")
 
 
 # --- item 5: typed values reach stages ---------------------------------------------------------------

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
+from tests.recipes._edit import edited_recipe
 
 from fathom.errors import ConfigError
 from fathom.recipes import StageContext, load_recipe
@@ -54,17 +53,9 @@ def test_shipping_corpus_writes_whole_bulletins_that_parse_back(tmp_path: Path) 
         stage(_ctx(tmp_path, "none"), bulletins=0)
 
 
-def _copy(tmp_path: Path, edit: Any) -> Path:
-    recipe = yaml.safe_load(MORE.read_text())
-    edit(recipe["stages"])
-    path = tmp_path / "more.yaml"
-    path.write_text(yaml.safe_dump(recipe, sort_keys=False))
-    return path
-
-
 def test_a_rule_model_spec_is_checked_against_the_registered_rule_models(tmp_path: Path) -> None:
     load_recipe(MORE)  # rule:shipping-writer is registered by the shipping domain
-    path = _copy(tmp_path, lambda s: s["writer"].update(model="rule:shiping-writer"))
+    path = edited_recipe(MORE, tmp_path, lambda s: s["writer"].update(model="rule:shiping-writer"))
     with pytest.raises(ConfigError) as info:
         load_recipe(path)
     (problem,) = [str(p) for p in info.value.problems]

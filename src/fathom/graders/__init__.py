@@ -41,7 +41,7 @@ from fathom.graders._judge_prompts import DEFAULT_CRITERIA, Criterion, parse_jud
 from fathom.graders._nova import nova_lambda_handler, write_nova_lambda
 from fathom.graders._openai import OpenAIGrader, openai_grader
 from fathom.graders._probes import DEFAULT_PROBES, Probe, ProbeResult
-from fathom.graders._protocol import Grade, Grader, completion_message, completion_text
+from fathom.graders._protocol import Grade, Grader, completion_message, completion_text, grading_problems
 from fathom.graders._registry import build_grader, grader_names, register_grader
 from fathom.graders._sandbox import PythonSandbox, SandboxResult
 from fathom.graders._sql import sql_exec
@@ -84,6 +84,7 @@ __all__ = [
     "faithfulness",
     "forgetting",
     "grader_names",
+    "grading_problems",
     "json_schema",
     "krippendorff_alpha_interval",
     "llm_judge",

@@ -10,10 +10,14 @@ rewarding reinforcement fine-tuning. A grader is any callable with this signatur
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-__all__ = ["Grade", "Grader", "completion_message", "completion_text"]
+if TYPE_CHECKING:
+    from fathom.errors import Problem
+
+__all__ = ["Grade", "Grader", "completion_message", "completion_text", "grading_problems"]
 
 
 @dataclass
@@ -66,3 +70,19 @@ def completion_text(completion: dict[str, Any] | str | None) -> str:
     ''
     """
     return completion_message(completion).get("content") or ""
+
+
+def grading_problems(grader: Grader, examples: Sequence[dict[str, Any]],
+                     label: Callable[[int], str] = lambda i: f"example {i + 1}") -> list[Problem]:
+    """One problem per example ``grader`` cannot grade (it raises :class:`~fathom.errors.GraderError` on an
+    empty answer, e.g. for a missing reference), each at ``label(index)``: the check to run before a model
+    loads, so a run never spends model time on examples it cannot score."""
+    from fathom.errors import GraderError, Problem
+
+    problems = []
+    for i, example in enumerate(examples):
+        try:
+            grader(example, {"role": "assistant", "content": ""})
+        except GraderError as exc:
+            problems.append(Problem(label(i), str(exc)))
+    return problems

@@ -145,6 +145,7 @@ def _check_threshold(threshold: float) -> list[Problem]:
 def check_examples(grader: Grader, examples: Sequence[dict[str, Any]], where: str) -> None:
     """Every example has a prompt and the grader can grade it (an empty answer), before a model loads."""
     from fathom.backends import prompt_messages
+    from fathom.graders import grading_problems
 
     if not examples:
         raise DataError([Problem(where, "holds no prompts; give JSON Lines of examples with the references the "
@@ -152,11 +153,7 @@ def check_examples(grader: Grader, examples: Sequence[dict[str, Any]], where: st
     problems = [Problem(f"{where} line {i + 1}", "has no prompt (no system, user or tool turn before a trailing "
                                                  "assistant turn)")
                 for i, ex in enumerate(examples) if not prompt_messages(ex)]
-    for i, example in enumerate(examples):
-        try:
-            grader(example, {"role": "assistant", "content": ""})
-        except GraderError as exc:
-            problems.append(Problem(f"{where} line {i + 1}", str(exc)))
+    problems += grading_problems(grader, examples, lambda i: f"{where} line {i + 1}")
     if problems:
         raise DataError(problems, title="the grader cannot grade these examples")
 

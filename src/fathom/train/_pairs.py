@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fathom.errors import ConfigError, DataError, GraderError, Problem
+from fathom.errors import ConfigError, DataError, Problem
 
 if TYPE_CHECKING:
     from fathom.backends import Backend
@@ -106,6 +106,7 @@ def _problems(n: int, margin: float, temperature: float, max_tokens: int) -> lis
 def _check_examples(grader: Grader, examples: Sequence[dict[str, Any]]) -> None:
     """Every example has a prompt and the grader can grade it (an empty answer), before a model loads."""
     from fathom.backends import prompt_messages
+    from fathom.graders import grading_problems
 
     problems = [Problem(f"example {i + 1}", "has no prompt (no user, system or tool turn before its trailing "
                                             "assistant turns)")
@@ -114,12 +115,7 @@ def _check_examples(grader: Grader, examples: Sequence[dict[str, Any]]) -> None:
         problems.append(Problem("examples", "no prompts to sample; give at least one example with a reference"))
     if problems:
         raise ConfigError(problems, title="cannot mine pairs")
-    graded = []
-    for i, example in enumerate(examples):
-        try:
-            grader(example, {"role": "assistant", "content": ""})
-        except GraderError as exc:
-            graded.append(Problem(f"example {i + 1}", str(exc)))
+    graded = grading_problems(grader, examples)
     if graded:
         raise DataError(graded, title="the grader cannot grade these examples")
 
