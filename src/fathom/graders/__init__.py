@@ -12,7 +12,7 @@ the check of tool-call references against their examples' tools (:func:`check_to
 :func:`tool_reference_problems`; ``fathom data validate`` runs it), judge-panel helpers, adapters
 that make a grader a TRL reward function or an Amazon Nova RFT reward Lambda, and reward checks
 before RL (:func:`check_reward`, :func:`run_reward_check`: spread, strict correctness, hack probes,
-advice).
+advice), and :func:`grading_problems`: the examples a grader cannot grade, checked before a model loads.
 Not covered: running evaluations over datasets (``fathom.evaluate``), domain graders (registered by
 their domain plug-ins, e.g. ``shipping``).
 
