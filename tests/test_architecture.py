@@ -152,7 +152,8 @@ def test_every_exported_name_exists(package: str) -> None:
 PINNED = {
     "fathom.evaluate": [
         "CacheUse", "Estimate", "EvalConfig", "EvalSummary", "bootstrap_mean", "build_request", "compare_runs",
-        "evaluate", "evaluate_model", "example_id", "forgetting_check", "general_set", "grade_completions", "html_page",
+        "evaluate", "evaluate_model", "example_id", "forgetting_check", "forgetting_html", "forgetting_summary",
+        "general_set", "grade_completions", "html_page",
         "img_tag", "paired_bootstrap", "png_bytes", "summarise"],
 }
 

@@ -3,7 +3,8 @@
 Covers: cached generation (a re-run regenerates nothing finished), grading with any Fathom grader,
 ``results.jsonl`` / ``summary.json`` / ``report.html``, paired comparisons of runs, grading existing
 completions, the forgetting check (:func:`forgetting_check`: base vs fine-tuned models on the shipped
-general-ability set, :func:`general_set`, and optionally lm-evaluation-harness tasks).
+general-ability set, :func:`general_set`, and optionally lm-evaluation-harness tasks; a recipe report's
+forgetting figures from its output with :func:`forgetting_summary` and :func:`forgetting_html`).
 Not covered: the graders themselves (``fathom.graders``) and backends (``fathom.backends``).
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from fathom.evaluate._compare import compare_runs
 from fathom.evaluate._forgetting import forgetting_check
+from fathom.evaluate._forgetting_report import forgetting_html, forgetting_summary
 from fathom.evaluate._general_set import general_set
 from fathom.evaluate._grade_file import grade_completions
 from fathom.evaluate._plots import png_bytes
@@ -31,6 +33,8 @@ __all__ = [
     "evaluate_model",
     "example_id",
     "forgetting_check",
+    "forgetting_html",
+    "forgetting_summary",
     "general_set",
     "grade_completions",
     "html_page",

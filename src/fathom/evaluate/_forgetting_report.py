@@ -1,17 +1,22 @@
 """The forgetting check's report: ``forgetting.md`` (tables and verdicts) and ``forgetting.png``.
 
 Both are drawn from the ``forgetting.json`` object alone (:func:`fathom.evaluate.forgetting_check`
-returns it), so a report can be rebuilt from the file. Not covered: computing the figures.
+returns it), so a report can be rebuilt from the file; so are the figures a recipe report (shipping,
+factory) carries: :func:`forgetting_summary` (for its ``summary.json``) and :func:`forgetting_html`.
+Not covered: computing the figures.
 """
 
 from __future__ import annotations
 
+import html
+import json
 from pathlib import Path
 from typing import Any
 
 from fathom._manifest import atomic_write_bytes, atomic_write_text
+from fathom.errors import DataError, Problem
 
-__all__ = ["render_markdown", "write_report"]
+__all__ = ["forgetting_html", "forgetting_summary", "render_markdown", "write_report"]
 
 
 def _points(value: float | None) -> str:
@@ -83,3 +88,47 @@ def write_report(out: Path, result: dict[str, Any]) -> None:
     png = bars_with_ci(series, f"General ability on {result['set']['name']} ({result['set']['n']} examples)",
                        "score (95% CI)")
     atomic_write_bytes(out / "forgetting.png", png)
+
+
+def forgetting_summary(path: str | Path) -> dict[str, Any]:
+    """A recipe report's ``forgetting`` entry from a ``forgetting.json``: ``base``, ``n``, ``scores`` (per model),
+    ``differences`` (``"NAME-base"`` → ``mean``, ``low``, ``high``) and ``verdicts``.
+
+    Raises:
+        DataError: the file is missing or is not a forgetting check's output.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError([Problem(str(path), "does not exist; pass the forgetting stage's output, "
+                                 "e.g. forgetting: ${forgetting.forgetting}")], title="forgetting figures")
+    found = json.loads(path.read_text(encoding="utf-8"))
+    missing = [k for k in ("base", "models", "differences", "verdicts") if k not in found]
+    if missing:
+        raise DataError([Problem(str(path), f"lacks {', '.join(missing)}; give the forgetting.json that a "
+                                 "forgetting check wrote (fathom eval forgetting --out DIR)")],
+                        title="forgetting figures")
+    return {"base": found["base"], "n": found.get("set", {}).get("n"),
+            "scores": {name: m["score"] for name, m in found["models"].items()},
+            "differences": {k: {key: d[key] for key in ("mean", "low", "high")}
+                            for k, d in found["differences"].items()},
+            "verdicts": found["verdicts"]}
+
+
+def forgetting_html(summary: dict[str, Any], figure: str | Path | None = None) -> str:
+    """An HTML section for a report: each model's general-set score, its difference from the base with the
+    interval, the verdict, and ``figure`` (``forgetting.png``) when it exists."""
+    from fathom.evaluate._report import img_tag
+
+    base = summary["base"]
+    rows = []
+    for name, score in summary["scores"].items():
+        key = f"{name}-{base}"
+        d = summary["differences"].get(key)
+        cells = (f"<td class=num>{100 * d['mean']:+.1f} [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]</td>"
+                 f"<td>{html.escape(summary['verdicts'][key])}</td>" if d else "<td></td><td></td>")
+        rows.append(f"<tr><td>{html.escape(name)}</td><td class=num>{score:.1%}</td>{cells}</tr>")
+    out = ("<h2>Forgetting check (general-ability set)</h2><table><tr><th>model</th><th>score</th>"
+           f"<th>vs {html.escape(base)} (points, 95% CI)</th><th>verdict</th></tr>{''.join(rows)}</table>")
+    if figure is not None and Path(figure).is_file():
+        out += img_tag(Path(figure).read_bytes(), "forgetting check")
+    return out

@@ -7,7 +7,8 @@
                 {"score", "ci95", "n"}}, "n"}},
      "differences": {"rft-sft": {"mean", "ci95", "n"}, ...},      # paired by example, bootstrap 95% CI
      "data": {"asked", "kept", "rejected": {reason: count}, "splits": {split: size}},
-     "worst": [{"id", "category", "question", "expected", "got", "score"}, ...]}
+     "worst": [{"id", "category", "question", "expected", "got", "score"}, ...],
+     "forgetting": {"base", "n", "scores", "differences", "verdicts"}}   # with a forgetting stage given
 
 plus ``report.html`` (the climb overall, per component and per category, with intervals, a per-category
 plot, and the worst examples of the last model). ``score`` is the weighted tool-call score, the mean over
@@ -150,7 +151,9 @@ def _per_category_png(models: dict[str, dict[str, Any]]) -> bytes:
     return buf.getvalue()
 
 
-def _html(summary: dict[str, Any], png: bytes) -> str:
+def _html(summary: dict[str, Any], png: bytes, forgetting_figure: Path | None) -> str:
+    from fathom.evaluate import forgetting_html
+
     models = summary["models"]
     parts = ["<!doctype html><meta charset=utf-8><title>factory-tools report</title>",
              "<style>body{font:14px system-ui;margin:2em;max-width:1100px}td,th{padding:2px 8px;text-align:right}"
@@ -188,6 +191,8 @@ def _html(summary: dict[str, Any], png: bytes) -> str:
                                       for k in ("category", "question", "expected", "got"))
                      + f"<td>{w['score']:.2f}</td></tr>")
     parts.append("</table>")
+    if summary.get("forgetting"):
+        parts.append(forgetting_html(summary["forgetting"], forgetting_figure))
     if summary.get("data"):
         parts.append(f"<p class=muted>data: {html.escape(json.dumps(summary['data']))}</p>")
     if summary.get("extra"):
@@ -197,7 +202,7 @@ def _html(summary: dict[str, Any], png: bytes) -> str:
 
 def factory_report_stage(ctx: StageContext, evals: list[str], names: list[str], test: str,
                          synth: str | None = None, differences: list[str] | None = None,
-                         extra: dict[str, Any] | None = None) -> dict[str, Any]:
+                         forgetting: str | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Summarise ``tool_call`` evaluations (``evals``, labelled ``names``) of the same ``test`` file.
 
     Args:
@@ -206,7 +211,9 @@ def factory_report_stage(ctx: StageContext, evals: list[str], names: list[str], 
         test: the test JSONL they evaluated (for each example's category and question).
         synth: the synth stage's ``summary.json`` (for ``data``: asked, kept, rejected, splits).
         differences: pairs ``"b-a"`` to report as paired differences (default: each model minus the one before).
-        extra: figures from other stages to keep beside the report (e.g. the forgetting check).
+        forgetting: the ``forgetting.json`` of a forgetting stage (``${forgetting.forgetting}``): each model's
+            general-set score and its paired difference from the base go to ``summary.json`` and the report.
+        extra: figures from other stages to keep beside the report.
     """
     from fathom.datasets import read_jsonl
 
@@ -229,12 +236,17 @@ def factory_report_stage(ctx: StageContext, evals: list[str], names: list[str], 
     if synth is not None:
         s = json.loads(Path(synth).read_text(encoding="utf-8"))
         summary["data"] = {"asked": s["asked"], "kept": s["kept"], "rejected": s["rejected"], "splits": s["splits"]}
+    if forgetting:
+        from fathom.evaluate import forgetting_summary
+
+        summary["forgetting"] = forgetting_summary(forgetting)
     if extra:
         summary["extra"] = extra
     atomic_write_text(ctx.out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
     png = _per_category_png(models)
     (ctx.out_dir / "per_category.png").write_bytes(png)
-    atomic_write_text(ctx.out_dir / "report.html", _html(summary, png))
+    figure = Path(forgetting).with_name("forgetting.png") if forgetting else None
+    atomic_write_text(ctx.out_dir / "report.html", _html(summary, png, figure))
     if not ctx.quiet:
         for name, m in models.items():
             print(f"[{ctx.name}] {name}: {100 * m['score']:.1f}% [{100 * m['ci95'][0]:.1f}, {100 * m['ci95'][1]:.1f}] "

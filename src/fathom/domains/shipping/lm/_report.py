@@ -245,7 +245,7 @@ def shipping_report_stage(ctx: StageContext, evals: list[str], names: list[str] 
         extra: other stages' figures to keep in ``summary.json`` (``extra``) and list in the report, e.g.
             ``{cpt: "${cpt.perplexity}", distill_kept: "${distill.kept}"}``.
     """
-    from fathom.evaluate import html_page, img_tag
+    from fathom.evaluate import forgetting_html, forgetting_summary, html_page, img_tag
 
     labels = names or [Path(e).name for e in evals]
     if len(labels) != len(evals):
@@ -262,7 +262,7 @@ def shipping_report_stage(ctx: StageContext, evals: list[str], names: list[str] 
     if differences:
         summary["differences"] = _differences(differences, labels, results, ctx.seed)
     if forgetting:
-        summary["forgetting"] = _forgetting(Path(forgetting))
+        summary["forgetting"] = forgetting_summary(forgetting)
     if extra:
         summary["extra"] = extra
     atomic_write_text(ctx.out_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
@@ -290,7 +290,7 @@ def shipping_report_stage(ctx: StageContext, evals: list[str], names: list[str] 
     if (plot := _plot(rft, "reward.png")) is not None:
         parts.append("<h2>RFT reward and validation</h2>" + img_tag(plot.read_bytes(), "reward curve"))
     if forgetting:
-        parts.append(_forgetting_html(summary["forgetting"], Path(forgetting).with_name("forgetting.png")))
+        parts.append(forgetting_html(summary["forgetting"], Path(forgetting).with_name("forgetting.png")))
     if extra:
         parts.append("<h2>Other figures</h2><pre>" + html.escape(json.dumps(extra, indent=2)) + "</pre>")
     parts.append(_side_by_side(labels, results))
@@ -305,34 +305,6 @@ def shipping_report_stage(ctx: StageContext, evals: list[str], names: list[str] 
     return {"report": str(report), "summary": str(ctx.out_dir / "summary.json"),
             "png": str(ctx.out_dir / "per_field.png"),
             **{f"{label}_tolerant": m["tolerant"] for label, m in models.items()}}
-
-
-def _forgetting(path: Path) -> dict[str, Any]:
-    """The forgetting check's figures: score per model, paired difference from the base and verdict."""
-    if not path.is_file():
-        raise DomainError(f"forgetting: {path} does not exist; pass the forgetting stage's output, "
-                          f"e.g. forgetting: ${{forgetting.forgetting}}")
-    found = json.loads(path.read_text(encoding="utf-8"))
-    return {"base": found["base"], "n": found.get("set", {}).get("n"),
-            "scores": {name: m["score"] for name, m in found["models"].items()},
-            "differences": {k: {key: d[key] for key in ("mean", "low", "high")}
-                            for k, d in found["differences"].items()},
-            "verdicts": found["verdicts"]}
-
-
-def _forgetting_html(found: dict[str, Any], figure: Path) -> str:
-    from fathom.evaluate import img_tag
-
-    rows = "".join(f"<tr><td>{html.escape(name)}</td><td class=num>{score:.1%}</td>"
-                   + (f"<td class=num>{100 * d['mean']:+.1f} [{100 * d['low']:+.1f}, {100 * d['high']:+.1f}]</td>"
-                      f"<td>{html.escape(found['verdicts'][key])}</td>"
-                      if (d := found["differences"].get(key := f"{name}-{found['base']}")) else "<td></td><td></td>")
-                   + "</tr>" for name, score in found["scores"].items())
-    out = ("<h2>Forgetting check (general-ability set)</h2><table><tr><th>model</th><th>score</th>"
-           f"<th>vs {html.escape(found['base'])} (points, 95% CI)</th><th>verdict</th></tr>{rows}</table>")
-    if figure.is_file():
-        out += img_tag(figure.read_bytes(), "forgetting check")
-    return out
 
 
 shipping_report_stage.check_args = report_argument_problems  # type: ignore[attr-defined]
