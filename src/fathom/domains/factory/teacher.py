@@ -96,10 +96,10 @@ def heldout_families(fraction: float, seed: int = 0) -> frozenset[str]:
     training when ``fraction < 1``. The same ``(fraction, seed)`` always picks the same families.
 
     >>> held = heldout_families(0.25, seed=0)
-    >>> sorted({f.split("/")[0] for f in held}) == sorted(FAMILIES)  # every category gives one or two
+    >>> sorted({f.split("/")[0] for f in held}) == sorted(FAMILIES)  # every category gives three
     True
     >>> len(held), heldout_families(0.25, seed=0) == held, heldout_families(0.25, seed=1) == held
-    (18, True, False)
+    (27, True, False)
 
     Raises:
         ConfigError: ``fraction`` outside [0, 1].
